@@ -1,0 +1,12 @@
+//! cacao-forge: turns security incidents into validated OASIS CACAO v2.0 playbooks and runs them.
+//!
+//! The crate reads top-down as the pipeline does; see ARCHITECTURE.md for the map. Every stage is
+//! usable on its own: [`cacao`] (model, identifiers, schema and semantic validation), [`workflow`]
+//! (petgraph graph, analyses, drawings) and [`score`] (node/edge recall against a reference).
+
+pub mod cacao;
+pub mod finding;
+pub mod score;
+pub mod workflow;
+
+pub use finding::{Finding, Severity};

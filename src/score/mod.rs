@@ -1,0 +1,1 @@
+//! Scoring a candidate playbook against a reference: node and edge recall/precision.
