@@ -1,0 +1,115 @@
+//! The command line: one file per subcommand, each a thin adapter that parses, calls the library
+//! and prints. Exit codes: 0 success, 1 the input was judged bad (invalid playbook, fmt --check
+//! difference), 2 usage or I/O error.
+
+use clap::{Args, Parser, Subcommand};
+use std::process::ExitCode;
+
+mod fmt;
+mod graph;
+mod score;
+mod validate;
+
+#[derive(Debug, Parser)]
+#[command(name = "cacao-forge", version, about = "Turns security incidents into validated CACAO v2.0 playbooks and runs them")]
+struct Cli {
+    /// Log verbosity (error, warn, info, debug, trace); RUST_LOG overrides it.
+    #[arg(long, global = true, default_value = "warn")]
+    log: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Validate playbooks (files or directories) against the schema and semantic checks.
+    Validate(validate::ValidateArgs),
+    /// Analyse a playbook's workflow and draw it as SVG, Mermaid or DOT.
+    Graph(graph::GraphArgs),
+    /// Score a candidate playbook against a reference (or a dataset against a directory).
+    Score(score::ScoreArgs),
+    /// Rewrite playbooks in canonical form (spec property order, 2-space indent).
+    Fmt(fmt::FmtArgs),
+}
+
+/// Limits shared by every command that reads playbooks.
+#[derive(Debug, Clone, Args)]
+pub struct LimitArgs {
+    /// Largest accepted playbook, in bytes.
+    #[arg(long, default_value_t = cacao_forge::cacao::Limits::default().max_bytes)]
+    max_bytes: usize,
+    /// Deepest accepted nesting of arrays and objects.
+    #[arg(long, default_value_t = cacao_forge::cacao::Limits::default().max_depth)]
+    max_depth: usize,
+    /// Most workflow steps accepted.
+    #[arg(long, default_value_t = cacao_forge::cacao::Limits::default().max_steps)]
+    max_steps: usize,
+}
+
+impl LimitArgs {
+    pub fn limits(&self) -> cacao_forge::cacao::Limits {
+        cacao_forge::cacao::Limits { max_bytes: self.max_bytes, max_depth: self.max_depth, max_steps: self.max_steps }
+    }
+}
+
+/// What a subcommand reports back: the exit code it wants.
+pub enum Outcome {
+    Success,
+    /// The input was judged bad (exit 1).
+    Rejected,
+}
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&cli.log));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    let result = match cli.command {
+        Command::Validate(args) => validate::run(args),
+        Command::Graph(args) => graph::run(args),
+        Command::Score(args) => score::run(args),
+        Command::Fmt(args) => fmt::run(args),
+    };
+    match result {
+        Ok(Outcome::Success) => ExitCode::SUCCESS,
+        Ok(Outcome::Rejected) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Reads a file with a size limit, naming the file in every error.
+pub fn read_limited(path: &std::path::Path, max_bytes: usize) -> anyhow::Result<Vec<u8>> {
+    use anyhow::Context;
+    let meta = std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+    if meta.len() > max_bytes as u64 {
+        anyhow::bail!("{} is {} bytes, over the limit of {max_bytes} bytes (raise it with --max-bytes)", path.display(), meta.len());
+    }
+    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+/// Writes `text` to `path`, or to stdout when `path` is None or `-`.
+pub fn write_output(path: Option<&std::path::Path>, text: &str) -> anyhow::Result<()> {
+    use anyhow::Context;
+    use std::io::Write;
+    match path {
+        Some(p) if p.as_os_str() != "-" => std::fs::write(p, text).with_context(|| format!("cannot write {}", p.display())),
+        _ => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes())?;
+            if !text.ends_with('\n') {
+                out.write_all(b"\n")?;
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,28 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+/// The official CACAO examples in ../shared; fails with a message naming what is missing.
+pub fn examples_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/cacao/examples");
+    assert!(
+        dir.is_dir(),
+        "missing {}: these tests need the read-only ../shared folder beside the repository (shared/cacao/examples)",
+        dir.display()
+    );
+    dir
+}
+
+/// Every example as (file name, bytes), sorted by name.
+pub fn examples() -> Vec<(String, Vec<u8>)> {
+    let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(examples_dir())
+        .expect("list examples")
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).expect("read example")))
+        .collect();
+    out.sort();
+    assert_eq!(out.len(), 18, "expected the 18 CACAO examples in ../shared/cacao/examples");
+    out
+}
