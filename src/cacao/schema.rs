@@ -5,12 +5,13 @@
 //! [`SchemaValidator::check`] turns the validator's errors into [`Finding`]s that point at the
 //! offending value and say what is wrong in a responder's words.
 
-use crate::finding::Finding;
+use crate::finding::{push_segment, Finding};
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::{Draft, Registry, ValidationError, Validator};
 use serde_json::Value;
 use std::collections::HashSet;
 use std::fmt::{self, Write as _};
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::LazyLock;
 
 /// The base of every `$id` in `schemas/`; a file's `$id` is this plus its path.
@@ -153,6 +154,8 @@ impl SchemaValidator {
             .with_draft(Draft::Draft202012)
             .with_registry(&registry)
             .offline()
+            // Our patterns need no look-around: the `regex` engine is linear-time (no catastrophic
+            // backtracking on hostile strings) and faster than the default fancy-regex.
             .with_pattern_options(jsonschema::PatternOptions::regex())
             .build(&root)
             .map_err(|e| SchemaError::Compile(e.to_string()))?;
@@ -170,11 +173,14 @@ impl SchemaValidator {
         if self.validator.is_valid(doc) {
             return Vec::new();
         }
-        let mut findings = Vec::new();
+        let mut findings: Vec<Finding> = Vec::new();
+        // Hashes of the findings kept so far; a hash hit is confirmed by comparing the findings.
         let mut seen = HashSet::new();
         for error in self.validator.iter_errors(doc) {
             self.translate(&error, doc, &mut |finding| {
-                if seen.insert((finding.code.clone(), finding.pointer.clone(), finding.message.clone())) {
+                let mut hasher = DefaultHasher::new();
+                (&finding.code, &finding.pointer, &finding.message).hash(&mut hasher);
+                if seen.insert(hasher.finish()) || !findings.contains(&finding) {
                     findings.push(finding);
                 }
             });
@@ -259,7 +265,10 @@ impl SchemaValidator {
                         describe(instance)
                     )
                 } else {
-                    format!("{subject} does not have the expected form (pattern `{pattern}`), found {}", describe(instance))
+                    format!(
+                        "{subject} does not have the expected form (pattern `{pattern}`), found {}",
+                        describe(instance)
+                    )
                 };
                 emit(Finding::error("schema.pattern", pointer, message));
             }
@@ -277,23 +286,42 @@ impl SchemaValidator {
             }
             ValidationErrorKind::FalseSchema => {
                 let name = at.last().unwrap_or_default();
-                let message = if error.schema_path().as_str().contains("/dependentSchemas/on_completion/") {
-                    format!("`{name}` must not be used together with `on_completion`")
-                } else {
-                    let parent = Place::new(at.parent_pointer());
-                    let object = doc.pointer(at.parent_pointer()).unwrap_or(&Value::Null);
-                    format!("`{name}` is not allowed on {}", parent.kind(object))
-                };
-                emit(Finding::error("schema.not-allowed", pointer, message));
+                let parent = Place::new(at.parent_pointer());
+                let object = doc.pointer(at.parent_pointer()).unwrap_or(&Value::Null);
+                emit(Finding::error(
+                    "schema.not-allowed",
+                    pointer,
+                    format!("`{name}` is not allowed on {}", parent.kind(object)),
+                ));
             }
-            ValidationErrorKind::Not { .. } => {
-                let message = if at.parent_is_definition_key() && at.last() == Some("type") {
+            ValidationErrorKind::Not { schema } => {
+                // `{"not": {"required": ["on_completion", X]}}`: blame X, where the responder must act.
+                let excluded = schema.get("required").and_then(Value::as_array).and_then(|r| match r.as_slice() {
+                    [Value::String(a), Value::String(b)] if a == "on_completion" => Some(b.as_str()),
+                    _ => None,
+                });
+                if let Some(name) = excluded {
+                    let mut at_name = pointer.to_owned();
+                    push_segment(&mut at_name, name);
+                    emit(Finding::error(
+                        "schema.not-allowed",
+                        at_name,
+                        format!("`{name}` must not be used together with `on_completion`"),
+                    ));
+                } else if at.parent_is_definition_key() && at.last() == Some("type") {
                     let ty = instance.as_str().unwrap_or_default();
-                    format!("`{ty}` is a built-in type: its definition must use an id that starts with `{ty}--`")
+                    emit(Finding::error(
+                        "schema.not",
+                        pointer,
+                        format!("`{ty}` is a built-in type: its definition must use an id that starts with `{ty}--`"),
+                    ));
                 } else {
-                    format!("{subject} has a value that is not allowed here: {}", describe(instance))
-                };
-                emit(Finding::error("schema.not", pointer, message));
+                    emit(Finding::error(
+                        "schema.not",
+                        pointer,
+                        format!("{subject} has a value that is not allowed here: {}", describe(instance)),
+                    ));
+                }
             }
             ValidationErrorKind::MinItems { limit } => emit(Finding::error(
                 "schema.min-items",
@@ -435,9 +463,9 @@ impl<'a> Place<'a> {
         match dict {
             Some(what) => format!("`{name}` is not a valid id here: {what}"),
             None => match s.as_slice() {
-                [.., "address"] => format!(
-                    "`{name}` is not an address kind: use url, l2mac, ipv4, ipv6, vlan or dname"
-                ),
+                [.., "address"] => {
+                    format!("`{name}` is not an address kind: use url, l2mac, ipv4, ipv6, vlan or dname")
+                }
                 _ => format!("`{name}` is not a CACAO property of {}", self.kind(object)),
             },
         }
@@ -710,7 +738,10 @@ mod tests {
         doc["agent_definitions"][soarca] = json!({ "type": "soarca", "name": "x", "url": "http://x" });
         let f = check(&doc);
         let ptr = pointer_of(&["agent_definitions", soarca]);
-        assert!(has(&f, "schema.unevaluated-property", &ptr, "`url` is not a CACAO property of a `soarca` agent"), "{f:#?}");
+        assert!(
+            has(&f, "schema.unevaluated-property", &ptr, "`url` is not a CACAO property of a `soarca` agent"),
+            "{f:#?}"
+        );
     }
 
     #[test]

@@ -101,13 +101,13 @@ fn article(word: &str) -> &'static str {
 /// Step references to undefined steps, agents, targets and extensions used by steps.
 fn check_references(root: &Map<String, Value>, g: &WorkflowGraph, out: &mut Vec<Finding>) {
     for e in g.graph.edge_indices() {
-        let (_, to) = g.graph.edge_endpoints(e).expect("edge of this graph");
+        let (from, to) = g.graph.edge_endpoints(e).expect("edge of this graph");
         let target = &g.graph[to];
         if target.kind == StepKind::Missing {
             let edge = &g.graph[e];
             out.push(Finding::error(
                 "semantic.unknown-step",
-                edge.pointer.clone(),
+                edge.pointer(&g.graph[from].id),
                 format!("{} names `{}`, which is not a step of the workflow", edge.kind.property(), target.id),
             ));
         }
@@ -161,14 +161,14 @@ fn check_step_shapes(root: &Map<String, Value>, out: &mut Vec<Finding>) {
     let Some(workflow) = get_obj(root, "workflow") else { return };
     for (id, step) in workflow {
         let Some(step) = step.as_object() else { continue };
-        let here = pointer(&["workflow", id]);
+        let here = || pointer(&["workflow", id]);
         let step_type = step.get("type").and_then(Value::as_str).unwrap_or("");
-        check_id(id, Some(step_type).filter(|t| !t.is_empty()), &here, "workflow step", out);
+        check_id(id, Some(step_type).filter(|t| !t.is_empty()), here, "workflow step", out);
         let has = |k: &str| step.contains_key(k);
         if has("on_completion") && (has("on_success") || has("on_failure")) {
             out.push(Finding::error(
                 "semantic.mixed-completion",
-                here.clone(),
+                here(),
                 "on_completion cannot be combined with on_success or on_failure: use on_success/on_failure alone to route by outcome",
             ));
         }
@@ -178,14 +178,18 @@ fn check_step_shapes(root: &Map<String, Value>, out: &mut Vec<Finding>) {
                 if n < 2 {
                     out.push(Finding::error(
                         "semantic.parallel-too-few",
-                        format!("{here}/next_steps"),
+                        format!("{}/next_steps", here()),
                         format!("a parallel step needs at least two next_steps to run in parallel, found {n}"),
                     ));
                 }
             }
             "switch-condition" => {
                 if get_obj(step, "cases").is_none_or(Map::is_empty) {
-                    out.push(Finding::error("semantic.switch-no-cases", format!("{here}/cases"), "a switch-condition step needs at least one case"));
+                    out.push(Finding::error(
+                        "semantic.switch-no-cases",
+                        format!("{}/cases", here()),
+                        "a switch-condition step needs at least one case",
+                    ));
                 }
             }
             "end" => {
@@ -193,7 +197,7 @@ fn check_step_shapes(root: &Map<String, Value>, out: &mut Vec<Finding>) {
                     if has(prop) {
                         out.push(Finding::error(
                             "semantic.end-has-next",
-                            format!("{here}/{prop}"),
+                            format!("{}/{prop}", here()),
                             format!("an end step finishes its branch and must not have {prop}"),
                         ));
                     }
@@ -205,16 +209,17 @@ fn check_step_shapes(root: &Map<String, Value>, out: &mut Vec<Finding>) {
 }
 
 /// Checks that `id` is `<expected_type>--<uuid>`; `kind` names the object in messages.
-fn check_id(id: &str, expected_type: Option<&str>, at: &str, kind: &str, out: &mut Vec<Finding>) {
+/// `at` builds the pointer, only when there is something to report.
+fn check_id(id: &str, expected_type: Option<&str>, at: impl Fn() -> String, kind: &str, out: &mut Vec<Finding>) {
     if let Err(e) = ids::check(id) {
-        out.push(Finding::error("semantic.bad-id", at, format!("{kind} id: {e}")));
+        out.push(Finding::error("semantic.bad-id", at(), format!("{kind} id: {e}")));
         return;
     }
     if let (Some(expected), Some(found)) = (expected_type, ids::object_type_of(id)) {
         if found != expected {
             out.push(Finding::error(
                 "semantic.id-type-mismatch",
-                at,
+                at(),
                 format!("{kind} `{id}` has type `{expected}` but its id says `{found}`; the id must start with `{expected}--`"),
             ));
         }
@@ -293,14 +298,14 @@ fn check_definitions(root: &Map<String, Value>, out: &mut Vec<Finding>) {
     ] {
         let Some(defs) = get_obj(root, section) else { continue };
         for (id, def) in defs {
-            let here = pointer(&[section, id]);
+            let here = || pointer(&[section, id]);
             let def_type = def.get("type").and_then(Value::as_str);
-            check_id(id, def_type, &here, kind, out);
+            check_id(id, def_type, here, kind, out);
             if let Some(a) = def.get("authentication_info").and_then(Value::as_str) {
                 if !auth.is_some_and(|d| d.contains_key(a)) {
                     out.push(Finding::error(
                         "semantic.unknown-authentication-info",
-                        format!("{here}/authentication_info"),
+                        format!("{}/authentication_info", here()),
                         format!("{kind} `{id}` uses authentication_info `{a}`, which is not in authentication_info_definitions"),
                     ));
                 }
@@ -334,7 +339,7 @@ fn check_definitions(root: &Map<String, Value>, out: &mut Vec<Finding>) {
         }
     }
     if let Some(id) = root.get("id").and_then(Value::as_str) {
-        check_id(id, Some("playbook"), "/id", "playbook", out);
+        check_id(id, Some("playbook"), || "/id".to_owned(), "playbook", out);
     }
 }
 

@@ -152,11 +152,27 @@ impl EdgeKind {
     }
 }
 
-/// A reference from one step to another, with the JSON pointer of the property that holds it.
+/// A reference from one step to another.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StepEdge {
     pub kind: EdgeKind,
-    pub pointer: String,
+    /// The position in the list that holds the reference (next_steps, or CACAO 1.x on_true lists).
+    pub slot: Option<usize>,
+}
+
+impl StepEdge {
+    /// The JSON pointer of the property that holds this reference in step `from`. Built on demand:
+    /// only findings need it, and building it for every edge would cost validation throughput.
+    pub fn pointer(&self, from: &str) -> String {
+        let mut p = crate::finding::pointer(&["workflow", from, self.kind.property()]);
+        if let EdgeKind::Case(case) = &self.kind {
+            crate::finding::push_segment(&mut p, case);
+        }
+        if let Some(i) = self.slot {
+            p.push_str(&format!("/{i}"));
+        }
+        p
+    }
 }
 
 /// The workflow of one playbook as a directed graph.
@@ -200,9 +216,9 @@ impl WorkflowGraph {
         }
         for (id, step) in workflow {
             let from = g.index[id.as_str()];
-            for_each_reference(id, step, |kind, target, pointer| {
+            for_each_reference(step, |kind, target, slot| {
                 let to = g.node_or_missing(target);
-                g.graph.add_edge(from, to, StepEdge { kind, pointer });
+                g.graph.add_edge(from, to, StepEdge { kind, slot });
             });
         }
         g.start = doc.get("workflow_start").and_then(Value::as_str).and_then(|s| g.index.get(s).copied());
@@ -241,45 +257,40 @@ impl WorkflowGraph {
     }
 }
 
-/// Calls `visit(kind, target_id, pointer)` for every step reference held by `step`.
-/// Shared by the graph builder and the semantic checks so both read references the same way.
-pub fn for_each_reference(step_id: &str, step: &Value, mut visit: impl FnMut(EdgeKind, &str, String)) {
+/// Calls `visit(kind, target_id, slot)` for every step reference held by `step` (`slot` is the
+/// index within a list-valued property). The single place that knows which properties hold step
+/// references: the graph, and through it the semantic checks and drawings, all read them here.
+pub fn for_each_reference(step: &Value, mut visit: impl FnMut(EdgeKind, &str, Option<usize>)) {
     let Some(obj) = step.as_object() else { return };
-    let base = crate::finding::pointer(&["workflow", step_id]);
-    let at = |prop: &str| {
-        let mut p = base.clone();
-        crate::finding::push_segment(&mut p, prop);
-        p
-    };
     for (prop, kind) in SINGLE_REFS.iter() {
-        if let Some(target) = obj.get(*prop).and_then(Value::as_str) {
-            visit(kind.clone(), target, at(prop));
-        } else if let Some(list) = obj.get(*prop).and_then(Value::as_array) {
+        match obj.get(*prop) {
+            Some(Value::String(target)) => visit(kind.clone(), target, None),
             // CACAO 1.x wrote on_true/on_false as lists; read them rather than lose the edge.
-            for (i, t) in list.iter().enumerate() {
-                if let Some(target) = t.as_str() {
-                    visit(kind.clone(), target, format!("{}/{i}", at(prop)));
+            Some(Value::Array(list)) => {
+                for (i, t) in list.iter().enumerate() {
+                    if let Some(target) = t.as_str() {
+                        visit(kind.clone(), target, Some(i));
+                    }
                 }
             }
+            _ => {}
         }
     }
     if let Some(next) = obj.get("next_steps").and_then(Value::as_array) {
         for (i, t) in next.iter().enumerate() {
             if let Some(target) = t.as_str() {
-                visit(EdgeKind::NextStep, target, format!("{}/{i}", at("next_steps")));
+                visit(EdgeKind::NextStep, target, Some(i));
             }
         }
     }
     if let Some(cases) = obj.get("cases").and_then(Value::as_object) {
         for (case, t) in cases {
-            let mut p = at("cases");
-            crate::finding::push_segment(&mut p, case);
             match t {
-                Value::String(target) => visit(EdgeKind::Case(case.clone()), target, p),
+                Value::String(target) => visit(EdgeKind::Case(case.clone()), target, None),
                 Value::Array(list) => {
                     for (i, t) in list.iter().enumerate() {
                         if let Some(target) = t.as_str() {
-                            visit(EdgeKind::Case(case.clone()), target, format!("{p}/{i}"));
+                            visit(EdgeKind::Case(case.clone()), target, Some(i));
                         }
                     }
                 }
@@ -376,7 +387,16 @@ mod tests {
             .edge_weights()
             .find(|e| e.kind == EdgeKind::OnFailure)
             .expect("on_failure edge");
-        assert_eq!(failure.pointer, "/workflow/action--3/on_failure");
+        assert_eq!(failure.pointer("action--3"), "/workflow/action--3/on_failure");
+        let doc = json!({"workflow": {"s": {"type": "switch-condition", "cases": {"a/b": "x"}},
+            "p": {"type": "parallel", "next_steps": ["x", "y"]}}});
+        let g = WorkflowGraph::from_document(&doc);
+        let pointers: Vec<String> = g
+            .graph
+            .edge_indices()
+            .map(|e| g.graph[e].pointer(&g.graph[g.graph.edge_endpoints(e).unwrap().0].id))
+            .collect();
+        assert_eq!(pointers, ["/workflow/s/cases/a~1b", "/workflow/p/next_steps/0", "/workflow/p/next_steps/1"]);
     }
 
     #[test]

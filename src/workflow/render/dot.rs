@@ -177,14 +177,16 @@ mod tests {
 
     #[test]
     fn shapes_labels_and_edge_labels() {
-        let g = WorkflowGraph::from_document(&json!({"name": "Evil \"name\" \\", "workflow_start": "start--1", "workflow": {
-            "start--1": {"type": "start", "on_completion": "switch-condition--2"},
-            "switch-condition--2": {"type": "switch-condition", "name": "route \"it\"", "switch": "__v__",
-                "cases": {"a\"b": "end--3", "default": "playbook-action--4"}},
-            "playbook-action--4": {"type": "playbook-action", "playbook_id": "playbook--aa1898b6-5251-49b4-aeb7-fd5e912583ff",
-                "on_completion": "end--3"},
-            "end--3": {"type": "end", "name": "Done\nreally"}
-        }}));
+        let g = WorkflowGraph::from_document(
+            &json!({"name": "Evil \"name\" \\", "workflow_start": "start--1", "workflow": {
+                "start--1": {"type": "start", "on_completion": "switch-condition--2"},
+                "switch-condition--2": {"type": "switch-condition", "name": "route \"it\"", "switch": "__v__",
+                    "cases": {"a\"b": "end--3", "default": "playbook-action--4"}},
+                "playbook-action--4": {"type": "playbook-action", "playbook_id": "playbook--aa1898b6-5251-49b4-aeb7-fd5e912583ff",
+                    "on_completion": "end--3"},
+                "end--3": {"type": "end", "name": "Done\nreally"}
+            }}),
+        );
         let d = to_dot(&g, &Analysis::of(&g));
         assert!(d.starts_with("digraph workflow {\n"));
         assert!(d.trim_end().ends_with('}'));

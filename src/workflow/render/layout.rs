@@ -20,7 +20,7 @@
 //! graphs, and the number of dummies is capped, so 100,000 steps lay out in well under a second.
 
 use super::super::analysis::Analysis;
-use super::super::graph::{EdgeKind, WorkflowGraph};
+use super::super::graph::{EdgeKind, StepKind, WorkflowGraph};
 use petgraph::graph::NodeIndex;
 use petgraph::visit::EdgeRef;
 use petgraph::Direction;
@@ -137,7 +137,8 @@ impl EdgeRoute {
     }
 }
 
-fn bezier(p0: Point, c1: Point, c2: Point, p1: Point, t: f64) -> Point {
+/// The point at `t` of the cubic Bézier from `p0` to `p1` with control points `c1`, `c2`.
+pub fn bezier(p0: Point, c1: Point, c2: Point, p1: Point, t: f64) -> Point {
     let u = 1.0 - t;
     let (a, b, c, d) = (u * u * u, 3.0 * u * u * t, 3.0 * u * t * t, t * t * t);
     Point::new(a * p0.x + b * c1.x + c * c2.x + d * p1.x, a * p0.y + b * c1.y + c * c2.y + d * p1.y)
@@ -218,7 +219,10 @@ enum VKind {
     /// A slot for an edge crossing a layer.
     Dummy,
     /// A slot beside `anchor` (same layer) for a loop-back column; `span` orders nested loops.
-    Side { anchor: u32, span: usize },
+    Side {
+        anchor: u32,
+        span: usize,
+    },
 }
 
 struct Layered {
@@ -273,21 +277,23 @@ pub fn layout_with(g: &WorkflowGraph, a: &Analysis, sizes: &[(f64, f64)], spacin
     let layer_count = layer.iter().max().map_or(0, |m| m + 1);
     let mut lg = build_layered(g, &layer, layer_count, sizes, &spacing);
     let crossings = order_layers(g, &mut lg);
-    let x = assign_x(&lg, &spacing);
+    let spine = spine(g, a, &lg);
+    let x = assign_x(&lg, &spine, &spacing);
     let (layer_top, layer_height) = assign_y(&lg, layer_count, &spacing);
-    let mut nodes = Vec::with_capacity(n);
-    for v in 0..n {
-        let l = lg.layer[v];
-        let (w, h) = (lg.width[v], lg.height[v]);
-        nodes.push(NodeBox {
-            x: x[v] - w / 2.0,
-            y: layer_top[l] + (layer_height[l] - h) / 2.0,
-            width: w,
-            height: h,
-            layer: l,
-            rank: 0,
-        });
-    }
+    let mut nodes: Vec<NodeBox> = (0..n)
+        .map(|v| {
+            let l = lg.layer[v];
+            let (w, h) = (lg.width[v], lg.height[v]);
+            NodeBox {
+                x: x[v] - w / 2.0,
+                y: layer_top[l] + (layer_height[l] - h) / 2.0,
+                width: w,
+                height: h,
+                layer: l,
+                rank: 0,
+            }
+        })
+        .collect();
     for layer in &lg.layers {
         for (rank, &v) in layer.iter().filter(|&&v| (v as usize) < n).enumerate() {
             nodes[v as usize].rank = rank;
@@ -311,7 +317,8 @@ fn assign_layers(g: &WorkflowGraph, a: &Analysis) -> Vec<usize> {
         if Some(node) == g.start || Some(node) == g.exception {
             continue;
         }
-        let has_pred_above = g.graph.edges_directed(node, Direction::Incoming).any(|e| layer[e.source().index()] < layer[i]);
+        let has_pred_above =
+            g.graph.edges_directed(node, Direction::Incoming).any(|e| layer[e.source().index()] < layer[i]);
         if has_pred_above {
             continue;
         }
@@ -420,13 +427,15 @@ fn build_layered(
     lg
 }
 
+const CONTINUATION: u8 = 2;
+
 /// Sort key of an edge kind for the initial left-to-right order: the happy path left, the
 /// continuation in the middle, failures right.
 fn kind_rank(kind: &EdgeKind) -> u8 {
     match kind {
         EdgeKind::OnTrue | EdgeKind::OnSuccess => 0,
         EdgeKind::NextStep | EdgeKind::Case(_) => 1,
-        EdgeKind::OnCompletion => 2,
+        EdgeKind::OnCompletion => CONTINUATION,
         EdgeKind::OnFalse => 3,
         EdgeKind::OnFailure => 4,
     }
@@ -447,11 +456,27 @@ fn order_layers(g: &WorkflowGraph, lg: &mut Layered) -> usize {
         let (first, count) = lg.chain[i];
         let hop = if count > 0 { first } else { e.target().index() as u32 };
         if lg.up[hop as usize].contains(&(e.source().index() as u32)) {
-            first_hop[e.source().index()].push((kind_rank(&e.weight().kind), i, hop));
+            let mut rank = kind_rank(&e.weight().kind);
+            if g.graph[e.source()].kind == StepKind::WhileCondition && rank < CONTINUATION {
+                // A while body goes right of the continuation, where its loop-back column runs.
+                rank = CONTINUATION + 1;
+            }
+            first_hop[e.source().index()].push((rank, i, hop));
         }
     }
-    for hops in &mut first_hop {
+    for (v, hops) in first_hop.iter_mut().enumerate() {
         hops.sort_unstable();
+        if g.graph[NodeIndex::new(v)].kind == StepKind::WhileCondition {
+            continue;
+        }
+        // The continuation (`on_completion` beside branches) goes in the middle, so that the
+        // branches hang on both sides of the main line.
+        let conts = hops.iter().filter(|h| h.0 == CONTINUATION).count();
+        if conts > 0 && conts < hops.len() {
+            let (mut branches, cont): (Vec<_>, Vec<_>) = hops.drain(..).partition(|h| h.0 != CONTINUATION);
+            let right = branches.split_off(branches.len().div_ceil(2));
+            hops.extend(branches.into_iter().chain(cont).chain(right));
+        }
     }
     let mut seen = vec![false; total];
     let mut order: Vec<u32> = Vec::with_capacity(total);
@@ -614,14 +639,33 @@ fn crossings(lg: &Layered, layers: &[Vec<u32>], pos: &[usize]) -> usize {
     total
 }
 
-/// Horizontal centres of all layered nodes.
-fn assign_x(lg: &Layered, spacing: &Spacing) -> Vec<f64> {
+/// Horizontal centres of all layered nodes: block coordinate descent on
+/// sum over layered edges of w(a, b) (x_a - x_b)^2, one layer at a time (solved exactly under the
+/// separation constraints), sweeping down and up. Edge weights favour straight long edges
+/// (dummy-dummy 8, dummy-real 2, real-real 1); fans pull weakly on their members (see
+/// `weight`); the main line (`spine`, the critical path) is pinned to one vertical line.
+fn assign_x(lg: &Layered, spine: &[bool], spacing: &Spacing) -> Vec<f64> {
     let total = lg.len();
     let mut x = vec![0f64; total];
+    let real = |v: u32| matches!(lg.kind[v as usize], VKind::Real);
     let gap = |a: u32, b: u32| -> f64 {
-        let real = |v: u32| matches!(lg.kind[v as usize], VKind::Real);
         let g = if real(a) && real(b) { spacing.node_gap } else { spacing.dummy_gap };
         (lg.width[a as usize] + lg.width[b as usize]) / 2.0 + g
+    };
+    // Weight of the pull of `n` on `v` across one layered edge; `fan` is how many nodes `n`
+    // links to on `v`'s side. A member of a fan-out (or fan-in) barely pulls on it, so the fan
+    // centres over its members while the members line up with the rest of their chain.
+    let weight = |v: u32, n: u32, fan: usize| -> f64 {
+        let w = match (real(v), real(n)) {
+            (true, true) => 1.0,
+            (false, false) => 8.0,
+            _ => 2.0,
+        };
+        if fan > 1 {
+            w * 0.05
+        } else {
+            w
+        }
     };
     // Packed and centred on 0.
     for layer in &lg.layers {
@@ -636,26 +680,21 @@ fn assign_x(lg: &Layered, spacing: &Spacing) -> Vec<f64> {
             x[v as usize] -= cur / 2.0;
         }
     }
-    let weight = |v: u32| match lg.kind[v as usize] {
-        VKind::Real => 1.0,
-        VKind::Dummy => 4.0,
-        VKind::Side { .. } => 2.0,
-    };
     let size = total + lg.down.iter().map(Vec::len).sum::<usize>();
-    let passes = if size <= 30_000 { 12 } else { 4 };
+    // Many cheap passes for small graphs (alignment spreads one layer per pass), few for big ones.
+    let passes = (400_000 / size.max(1)).clamp(4, 60);
     let layer_count = lg.layers.len();
     let mut desired: Vec<f64> = Vec::new();
     let mut weights: Vec<f64> = Vec::new();
     let mut seps: Vec<f64> = Vec::new();
+    let mut placed: Vec<f64> = Vec::new();
+    let mut scratch = PavScratch::default();
     for pass in 0..=passes {
-        // Passes alternate down (look up) and up (look down); the last one looks both ways.
-        let (look_up, look_down) = match pass {
-            p if p == passes => (true, true),
-            p if p % 2 == 0 => (true, false),
-            _ => (false, true),
-        };
-        let order: Vec<usize> = if look_up && !look_down { (0..layer_count).collect() } else { (0..layer_count).rev().collect() };
-        for l in order {
+        // The first pass only looks up (a tree-like start); then both ways, alternately bottom-up
+        // and top-down.
+        let both = pass > 0;
+        for step in 0..layer_count {
+            let l = if pass % 2 == 0 { step } else { layer_count - 1 - step };
             let layer = &lg.layers[l];
             if layer.is_empty() {
                 continue;
@@ -665,32 +704,42 @@ fn assign_x(lg: &Layered, spacing: &Spacing) -> Vec<f64> {
             seps.clear();
             for (i, &v) in layer.iter().enumerate() {
                 let mut sum = 0.0;
-                let mut cnt = 0usize;
-                if look_up {
-                    for &u in &lg.up[v as usize] {
-                        sum += x[u as usize];
-                        cnt += 1;
-                    }
+                let mut wsum = 0.0;
+                let mut see = |u: u32, w: f64| {
+                    sum += w * x[u as usize];
+                    wsum += w;
+                };
+                for &u in &lg.up[v as usize] {
+                    see(u, weight(v, u, lg.down[u as usize].len()));
                 }
-                if look_down {
+                if both {
                     for &d in &lg.down[v as usize] {
-                        sum += x[d as usize];
-                        cnt += 1;
+                        see(d, weight(v, d, lg.up[d as usize].len()));
                     }
                 }
-                if cnt == 0 {
+                if let VKind::Side { anchor, .. } = lg.kind[v as usize] {
+                    // Loop-back columns hug the step they leave or enter.
+                    sum += 6.0 * (x[anchor as usize] + gap(anchor, v));
+                    wsum += 6.0;
+                }
+                if spine[v as usize] {
+                    // The main line is pinned: one straight vertical line, everything else
+                    // arranges around it (pinning converges at once; pulls would diffuse slowly).
+                    desired.push(0.0);
+                    weights.push(1000.0);
+                } else if wsum == 0.0 {
                     desired.push(x[v as usize]);
                     weights.push(0.05);
                 } else {
-                    desired.push(sum / cnt as f64);
-                    weights.push(weight(v) * (cnt as f64).sqrt());
+                    desired.push(sum / wsum);
+                    weights.push(wsum);
                 }
                 if i > 0 {
                     seps.push(gap(layer[i - 1], v));
                 }
             }
-            let placed = pav(&desired, &weights, &seps);
-            for (&v, p) in layer.iter().zip(placed) {
+            pav(&desired, &weights, &seps, &mut scratch, &mut placed);
+            for (&v, &p) in layer.iter().zip(&placed) {
                 x[v as usize] = p;
             }
         }
@@ -698,16 +747,26 @@ fn assign_x(lg: &Layered, spacing: &Spacing) -> Vec<f64> {
     x
 }
 
+/// Scratch buffers of [`pav`], reused across layers and passes.
+#[derive(Default)]
+struct PavScratch {
+    offset: Vec<f64>,
+    /// Blocks: (sum of weights, weighted sum of targets, number of items).
+    blocks: Vec<(f64, f64, usize)>,
+}
+
 /// Least-squares placement of an ordered row: minimises sum w_i (x_i - d_i)^2 subject to
 /// x_{i+1} - x_i >= sep_i, by pool-adjacent-violators on the shifted variables. Linear time.
-fn pav(desired: &[f64], weights: &[f64], seps: &[f64]) -> Vec<f64> {
+/// Writes the positions to `out`.
+fn pav(desired: &[f64], weights: &[f64], seps: &[f64], scratch: &mut PavScratch, out: &mut Vec<f64>) {
     let m = desired.len();
-    let mut offset = vec![0f64; m];
+    let PavScratch { offset, blocks } = scratch;
+    offset.clear();
+    offset.push(0.0);
     for i in 1..m {
-        offset[i] = offset[i - 1] + seps[i - 1];
+        offset.push(offset[i - 1] + seps[i - 1]);
     }
-    // Blocks: (sum of weights, weighted sum of targets, number of items).
-    let mut blocks: Vec<(f64, f64, usize)> = Vec::with_capacity(m);
+    blocks.clear();
     for i in 0..m {
         let t = desired[i] - offset[i];
         blocks.push((weights[i], weights[i] * t, 1));
@@ -725,16 +784,39 @@ fn pav(desired: &[f64], weights: &[f64], seps: &[f64]) -> Vec<f64> {
             }
         }
     }
-    let mut out = Vec::with_capacity(m);
+    out.clear();
     let mut i = 0;
-    for (w, s, count) in blocks {
+    for &(w, s, count) in blocks.iter() {
         let y = s / w;
         for _ in 0..count {
             out.push(y + offset[i]);
             i += 1;
         }
     }
-    out
+}
+
+/// The layered nodes of the critical path (the main line): its steps and the dummies of the
+/// edges between consecutive steps.
+fn spine(g: &WorkflowGraph, a: &Analysis, lg: &Layered) -> Vec<bool> {
+    let mut on = vec![false; lg.len()];
+    let n = g.graph.node_count();
+    for w in a.critical_path.windows(2) {
+        let (u, v) = (w[0], w[1]);
+        if u.index() >= n || v.index() >= n {
+            continue;
+        }
+        on[u.index()] = true;
+        on[v.index()] = true;
+        if let Some(e) = g.graph.find_edge(u, v) {
+            let (first, count) = lg.chain[e.index()];
+            if !lg.back[e.index()] {
+                for d in first..first + count {
+                    on[d as usize] = true;
+                }
+            }
+        }
+    }
+    on
 }
 
 /// Top and height of each layer.
@@ -789,12 +871,14 @@ fn route_edges(
     let mut loop_out = vec![0f64; m];
     let mut loop_in = vec![0f64; m];
     let mut buf: Vec<(f64, usize)> = Vec::new();
-    for v in 0..n {
+    for (v, b) in nodes.iter().enumerate().take(n) {
         let node = NodeIndex::new(v);
-        let b = &nodes[v];
-        for (dir, forward) in
-            [(Direction::Outgoing, true), (Direction::Incoming, true), (Direction::Outgoing, false), (Direction::Incoming, false)]
-        {
+        for (dir, forward) in [
+            (Direction::Outgoing, true),
+            (Direction::Incoming, true),
+            (Direction::Outgoing, false),
+            (Direction::Incoming, false),
+        ] {
             buf.clear();
             for e in g.graph.edges_directed(node, dir) {
                 let i = e.id().index();
@@ -845,7 +929,13 @@ fn route_edges(
                 // Over the dummy budget: a direct curve.
                 segs.push(vertical_curve(cur, end));
                 let label_at = bezier_mid(cur, end);
-                routes.push(EdgeRoute { start, segments: segs, back: false, label_at, label_align: LabelAlign::Middle });
+                routes.push(EdgeRoute {
+                    start,
+                    segments: segs,
+                    back: false,
+                    label_at,
+                    label_align: LabelAlign::Middle,
+                });
                 continue;
             }
             let below = bottom_of(lu);

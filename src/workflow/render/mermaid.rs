@@ -208,11 +208,8 @@ pub fn to_mermaid(g: &WorkflowGraph, a: &Analysis) -> String {
         let _ = writeln!(out, "    classDef {name} {style}");
         let _ = writeln!(out, "    class {} {name}", members.join(","));
     }
-    let unreachable: Vec<&str> = a
-        .unreachable()
-        .filter(|n| n.index() < ids.len())
-        .map(|n| ids[n.index()].as_str())
-        .collect();
+    let unreachable: Vec<&str> =
+        a.unreachable().filter(|n| n.index() < ids.len()).map(|n| ids[n.index()].as_str()).collect();
     if !unreachable.is_empty() {
         let _ = writeln!(out, "    %% unreachable from workflow_start: {}", unreachable.join(", "));
     }
@@ -246,7 +243,10 @@ mod tests {
         }}));
         let m = to_mermaid(&g, &Analysis::of(&g));
         assert!(m.starts_with("---\ntitle: \"T \\\"q\\\"\"\n---\nflowchart TD\n"), "{m}");
-        assert!(!m.lines().skip(4).any(|l| l.contains("--1") || l.contains("--2")), "no CACAO ids as Mermaid ids:\n{m}");
+        assert!(
+            !m.lines().skip(4).any(|l| l.contains("--1") || l.contains("--2")),
+            "no CACAO ids as Mermaid ids:\n{m}"
+        );
         assert!(m.contains(r#"n0_start(["Start"#) || m.contains(r#"n0_start(["start"#));
         assert!(m.contains(r#"n1_if_condition{"Bad? #91;yes#93;<br/>if-condition<br/>x = #quot;1#quot;"}"#), "{m}");
         assert!(m.contains(r#"n2_action["Act<br/>action · bash"]"#), "{m}");

@@ -91,7 +91,12 @@ impl Builder {
         let ip = IPS[self.rng.below(IPS.len() as u64) as usize];
         let (name, cmd_type, command, agent) = match self.rng.below(7) {
             0 => (format!("Isolate host {host}"), "ssh", format!("nmcli networking off # on {host}"), AGENT_SSH),
-            1 => (format!("Block {ip} at the perimeter"), "bash", format!("iptables -A INPUT -s {ip} -j DROP"), AGENT_SSH),
+            1 => (
+                format!("Block {ip} at the perimeter"),
+                "bash",
+                format!("iptables -A INPUT -s {ip} -j DROP"),
+                AGENT_SSH,
+            ),
             2 => (
                 format!("Collect memory image of {host}"),
                 "powershell",
@@ -116,7 +121,12 @@ impl Builder {
                 format!("Phone the asset owner of {host} and confirm the maintenance window"),
                 AGENT_ANALYST,
             ),
-            _ => (format!("Snapshot disk of {host}"), "bash", format!("lvcreate -s -n snap-{block} -L 10G /dev/vg0/{host}"), AGENT_SSH),
+            _ => (
+                format!("Snapshot disk of {host}"),
+                "bash",
+                format!("lvcreate -s -n snap-{block} -L 10G /dev/vg0/{host}"),
+                AGENT_SSH,
+            ),
         };
         let agent = self.agent_id(agent);
         self.add(
@@ -402,7 +412,16 @@ mod tests {
             assert!(crate::workflow::analysis::cycle_has_while(&g, c), "only while loops");
         }
         let kinds: std::collections::HashSet<&str> = g.graph.node_weights().map(|n| n.kind.as_str()).collect();
-        for k in ["start", "end", "action", "parallel", "if-condition", "while-condition", "switch-condition", "playbook-action"] {
+        for k in [
+            "start",
+            "end",
+            "action",
+            "parallel",
+            "if-condition",
+            "while-condition",
+            "switch-condition",
+            "playbook-action",
+        ] {
             assert!(kinds.contains(k), "a 200-step playbook has a {k} step");
         }
         for step in doc["workflow"].as_object().unwrap().values() {

@@ -220,7 +220,6 @@ fn content(g: &WorkflowGraph, node: NodeIndex) -> Content {
             let first = &step.commands[0];
             let prompt = match first.command_type.as_str() {
                 "bash" | "ssh" | "powershell" => "$ ",
-                "manual" => "☞ ",
                 _ => "",
             };
             Some(format!("{prompt}{}", first.text))
@@ -298,11 +297,17 @@ struct N(f64);
 
 impl std::fmt::Display for N {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let v = (self.0 * 10.0).round() / 10.0;
-        if v == v.trunc() && v.abs() < 1e15 {
-            write!(f, "{}", v as i64)
+        let tenths = (self.0 * 10.0).round();
+        if !tenths.is_finite() || tenths.abs() > 1e15 {
+            return f.write_str("0");
+        }
+        let t = tenths as i64;
+        let sign = if t < 0 { "-" } else { "" };
+        let (whole, frac) = (t.unsigned_abs() / 10, t.unsigned_abs() % 10);
+        if frac == 0 {
+            write!(f, "{sign}{whole}")
         } else {
-            write!(f, "{v:.1}")
+            write!(f, "{sign}{whole}.{frac}")
         }
     }
 }
@@ -432,7 +437,8 @@ fn draw_shape(out: &mut String, shape: Shape, pal: Palette, x: f64, y: f64, w: f
     }
 }
 
-fn write_text(out: &mut String, x: f64, y: f64, px: f64, font: Font, fill: &str, text: &str, extra: &str) {
+fn write_text(out: &mut String, at: Point, (px, font): (f64, Font), fill: &str, text: &str, extra: &str) {
+    let (x, y) = (at.x, at.y);
     let (family, weight) = match font {
         Font::Mono => (MONO, ""),
         Font::Bold => ("", r#" font-weight="bold""#),
@@ -473,11 +479,11 @@ fn draw_node(out: &mut String, g: &WorkflowGraph, a: &Analysis, node: NodeIndex,
         (_, true) => (top + 15.0, top + 32.0, top + 48.0),
         (_, false) => (top + 16.0, top + 33.0, 0.0),
     };
-    write_text(out, cx, tag_y, TAG_PX, Font::Bold, pal.accent, &c.tag, spaced);
+    write_text(out, Point::new(cx, tag_y), (TAG_PX, Font::Bold), pal.accent, &c.tag, spaced);
     let title_fill = if step.kind == StepKind::Missing { "#b71c1c" } else { "#1a1a1a" };
-    write_text(out, cx, title_y, TITLE_PX, Font::Bold, title_fill, &c.title, mid);
+    write_text(out, Point::new(cx, title_y), (TITLE_PX, Font::Bold), title_fill, &c.title, mid);
     if let Some(d) = &c.detail {
-        write_text(out, cx, detail_y, DETAIL_PX, Font::Mono, "#37474f", d, mid);
+        write_text(out, Point::new(cx, detail_y), (DETAIL_PX, Font::Mono), "#37474f", d, mid);
     }
     out.push_str("</g>\n");
 }
@@ -508,6 +514,58 @@ fn edge_label_text(kind: &EdgeKind) -> String {
     }
 }
 
+/// Where an edge label may sit: along the first curve of a forward edge (middle first, then
+/// towards either end), or the one spot beside a loop-back column.
+fn label_spots(route: &layout::EdgeRoute) -> Vec<Point> {
+    if route.back {
+        return vec![route.label_at];
+    }
+    let mut from = route.start;
+    for s in &route.segments {
+        if let Segment::Cubic(c1, c2, p) = *s {
+            return [0.5, 0.36, 0.64, 0.24, 0.76].iter().map(|&t| layout::bezier(from, c1, c2, p, t)).collect();
+        }
+        from = s.end();
+    }
+    vec![route.label_at]
+}
+
+/// Label rectangles placed so far, bucketed on a grid so that each check is local.
+#[derive(Default)]
+struct LabelPlacer {
+    rects: Vec<[f64; 4]>,
+    grid: std::collections::HashMap<(i64, i64), Vec<usize>>,
+}
+
+impl LabelPlacer {
+    const CELL: f64 = 64.0;
+
+    fn cells(r: [f64; 4]) -> impl Iterator<Item = (i64, i64)> {
+        let (x0, y0) = ((r[0] / Self::CELL).floor() as i64, (r[1] / Self::CELL).floor() as i64);
+        let (x1, y1) = ((r[2] / Self::CELL).floor() as i64, (r[3] / Self::CELL).floor() as i64);
+        (x0..=x1).flat_map(move |x| (y0..=y1).map(move |y| (x, y)))
+    }
+
+    fn is_free(&self, r: [f64; 4]) -> bool {
+        Self::cells(r).all(|c| {
+            self.grid.get(&c).is_none_or(|ids| {
+                ids.iter().all(|&i| {
+                    let o = self.rects[i];
+                    r[2] + 2.0 <= o[0] || o[2] + 2.0 <= r[0] || r[3] + 1.0 <= o[1] || o[3] + 1.0 <= r[1]
+                })
+            })
+        })
+    }
+
+    fn insert(&mut self, r: [f64; 4]) {
+        let id = self.rects.len();
+        self.rects.push(r);
+        for c in Self::cells(r) {
+            self.grid.entry(c).or_default().push(id);
+        }
+    }
+}
+
 struct Header {
     height: f64,
     width: f64,
@@ -517,11 +575,13 @@ struct Header {
 /// Title, summary line and legend, laid out to wrap within `wrap` pixels.
 fn header(g: &WorkflowGraph, a: &Analysis, wrap: f64) -> Header {
     let mut svg = String::new();
-    let title = g.title.as_deref().map(one_line).filter(|t| !t.is_empty()).unwrap_or_else(|| "Untitled playbook".to_owned());
+    let title =
+        g.title.as_deref().map(one_line).filter(|t| !t.is_empty()).unwrap_or_else(|| "Untitled playbook".to_owned());
     let shown = fit(&title, Font::Bold, 18.0, wrap.max(480.0));
     let mut width = width_of(&shown, Font::Bold, 18.0);
     svg.push_str(r#"<g class="header">"#);
-    let _ = write!(svg, r##"<text x="{MARGIN}" y="{}" font-size="18" font-weight="bold" fill="#102a43">"##, MARGIN + 10.0);
+    let _ =
+        write!(svg, r##"<text x="{MARGIN}" y="{}" font-size="18" font-weight="bold" fill="#102a43">"##, MARGIN + 10.0);
     if shown != title {
         svg.push_str("<title>");
         escape_xml_into(&mut svg, &title);
@@ -531,8 +591,11 @@ fn header(g: &WorkflowGraph, a: &Analysis, wrap: f64) -> Header {
     svg.push_str("</text>");
     let steps = g.step_count();
     let missing = g.graph.node_weights().filter(|n| n.kind == StepKind::Missing).count();
-    let unreachable =
-        g.graph.node_indices().filter(|n| g.graph[*n].kind != StepKind::Missing && !a.reachable.get(n.index()).copied().unwrap_or(true)).count();
+    let unreachable = g
+        .graph
+        .node_indices()
+        .filter(|n| g.graph[*n].kind != StepKind::Missing && !a.reachable.get(n.index()).copied().unwrap_or(true))
+        .count();
     let mut summary = format!(
         "{steps} step{} · {} transition{}",
         if steps == 1 { "" } else { "s" },
@@ -555,7 +618,7 @@ fn header(g: &WorkflowGraph, a: &Analysis, wrap: f64) -> Header {
         summary.push_str(" · no valid workflow_start");
     }
     width = width.max(width_of(&summary, Font::Sans, 11.5));
-    write_text(&mut svg, MARGIN, MARGIN + 28.0, 11.5, Font::Sans, "#52606d", &summary, "");
+    write_text(&mut svg, Point::new(MARGIN, MARGIN + 28.0), (11.5, Font::Sans), "#52606d", &summary, "");
 
     // Legend entries: (swatch, label).
     enum Swatch {
@@ -630,11 +693,8 @@ fn header(g: &WorkflowGraph, a: &Analysis, wrap: f64) -> Header {
         }
         match swatch {
             Swatch::Step(k) => {
-                let s = match shape(k) {
-                    Shape::Bar => Shape::Bar,
-                    other => other,
-                };
-                let (w, h) = if s == Shape::Bar { (26.0, 14.0) } else { (26.0, 14.0) };
+                let s = shape(k);
+                let (w, h) = (26.0, 14.0);
                 if s == Shape::Bar {
                     let pal = palette(k);
                     let _ = write!(
@@ -713,7 +773,7 @@ fn header(g: &WorkflowGraph, a: &Analysis, wrap: f64) -> Header {
                 );
             }
         }
-        write_text(&mut svg, x + 34.0, y + 11.0, 10.5, Font::Sans, "#334e68", label, "");
+        write_text(&mut svg, Point::new(x + 34.0, y + 11.0), (10.5, Font::Sans), "#334e68", label, "");
         x += item_w;
         width = width.max(x - MARGIN);
     }
@@ -738,6 +798,7 @@ pub fn to_svg(g: &WorkflowGraph, a: &Analysis) -> String {
     }
     let mut labels: Vec<Label> = Vec::new();
     let (mut min_x, mut max_x) = (0.0f64, lay.width);
+    let mut placer = LabelPlacer::default();
     for e in g.graph.edge_references() {
         if !labelled(g, e.source(), &e.weight().kind) {
             continue;
@@ -745,13 +806,17 @@ pub fn to_svg(g: &WorkflowGraph, a: &Analysis) -> String {
         let Some(route) = lay.edges.get(e.id().index()) else { continue };
         let text = edge_label_text(&e.weight().kind);
         let width = width_of(&text, Font::Sans, LABEL_PX) + 8.0;
-        let (l, r) = match route.label_align {
-            LabelAlign::Middle => (route.label_at.x - width / 2.0, route.label_at.x + width / 2.0),
-            LabelAlign::Start => (route.label_at.x, route.label_at.x + width),
+        let rect = |at: Point| match route.label_align {
+            LabelAlign::Middle => [at.x - width / 2.0, at.y - 7.5, at.x + width / 2.0, at.y + 7.5],
+            LabelAlign::Start => [at.x, at.y - 7.5, at.x + width, at.y + 7.5],
         };
-        min_x = min_x.min(l);
-        max_x = max_x.max(r);
-        labels.push(Label { text, at: route.label_at, align: route.label_align, width, color: edge_style(&e.weight().kind).0 });
+        let spots = label_spots(route);
+        let at = spots.iter().copied().find(|&p| placer.is_free(rect(p))).unwrap_or(route.label_at);
+        let r = rect(at);
+        placer.insert(r);
+        min_x = min_x.min(r[0]);
+        max_x = max_x.max(r[2]);
+        labels.push(Label { text, at, align: route.label_align, width, color: edge_style(&e.weight().kind).0 });
     }
     let diagram_w = max_x - min_x;
     let head = header(g, a, diagram_w);
@@ -771,13 +836,12 @@ pub fn to_svg(g: &WorkflowGraph, a: &Analysis) -> String {
     out.push_str("\n<title>");
     escape_xml_into(&mut out, g.title.as_deref().unwrap_or("Untitled playbook"));
     out.push_str(" (CACAO workflow)</title>\n<defs>");
+    // markerUnits=userSpaceOnUse keeps arrowheads the same size whatever the stroke width.
     for (id, color) in MARKERS {
         let _ = write!(
             out,
             r#"<marker id="{id}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" markerHeight="8" markerUnits="userSpaceOnUse" orient="auto"><path d="M0 0L10 5L0 10z" fill="{color}"/></marker>"#
         );
-        // markerUnits=userSpaceOnUse keeps arrowheads the same size whatever the stroke width.
-        let _ = id;
     }
     out.push_str("</defs>\n");
     let _ = write!(out, r##"<rect width="100%" height="100%" fill="#ffffff"/>"##);
@@ -824,7 +888,14 @@ pub fn to_svg(g: &WorkflowGraph, a: &Analysis) -> String {
             N(l.width),
             l.color
         );
-        write_text(&mut out, x + l.width / 2.0, l.at.y + 3.5, LABEL_PX, Font::Sans, l.color, &l.text, r#" text-anchor="middle""#);
+        write_text(
+            &mut out,
+            Point::new(x + l.width / 2.0, l.at.y + 3.5),
+            (LABEL_PX, Font::Sans),
+            l.color,
+            &l.text,
+            r#" text-anchor="middle""#,
+        );
         out.push('\n');
     }
     out.push_str("</g>\n</g>\n</svg>\n");
@@ -844,7 +915,10 @@ mod tests {
 
     #[test]
     fn escapes_markup_and_drops_forbidden_characters() {
-        assert_eq!(escape_xml(r#"<script>alert("x" & 'y')</script>"#), "&lt;script&gt;alert(&quot;x&quot; &amp; &apos;y&apos;)&lt;/script&gt;");
+        assert_eq!(
+            escape_xml(r#"<script>alert("x" & 'y')</script>"#),
+            "&lt;script&gt;alert(&quot;x&quot; &amp; &apos;y&apos;)&lt;/script&gt;"
+        );
         assert_eq!(escape_xml("a\u{0}b\u{1b}c\u{FFFF}"), "a\u{FFFD}b\u{FFFD}c\u{FFFD}");
         assert_eq!(escape_xml("tab\tnl\n"), "tab\tnl\n");
     }
@@ -862,8 +936,10 @@ mod tests {
     #[test]
     fn numbers_are_compact() {
         assert_eq!(N(3.0).to_string(), "3");
-        assert_eq!(N(3.14159).to_string(), "3.1");
+        assert_eq!(N(2.66).to_string(), "2.7");
         assert_eq!(N(-0.04).to_string(), "0");
+        assert_eq!(N(-12.34).to_string(), "-12.3");
+        assert_eq!(N(f64::NAN).to_string(), "0");
     }
 
     #[test]
@@ -888,18 +964,30 @@ mod tests {
         assert!(svg.contains("$ echo hi"));
         assert!(svg.contains(">case x<") && svg.contains(">on_true<") && svg.contains(">on_false<"));
         assert!(svg.contains("loop-back"), "the while loop is drawn as a loop-back");
-        for kind in ["start", "parallel", "if-condition", "while-condition", "action", "switch-condition", "loop", "playbook-action", "end", "missing"] {
+        for kind in [
+            "start",
+            "parallel",
+            "if-condition",
+            "while-condition",
+            "action",
+            "switch-condition",
+            "loop",
+            "playbook-action",
+            "end",
+            "missing",
+        ] {
             assert!(svg.contains(&format!(r#"<g class="step {kind}""#)), "{kind} drawn");
         }
     }
 
     #[test]
     fn hostile_text_is_escaped_everywhere() {
-        let (g, a) = graph(json!({"name": "<script>alert(1)</script> & \"co\"", "workflow_start": "start--1", "workflow": {
-            "start--1": {"type": "start", "name": "<b>\"x\" & 'y'</b>", "on_completion": "action--<2>"},
-            "action--<2>": {"type": "action", "name": "]]> <!-- -->", "description": "\u{0}\u{7}",
-                "commands": [{"type": "bash", "command": "echo \"</text><script>\" && rm -rf / <x>"}]}
-        }}));
+        let (g, a) =
+            graph(json!({"name": "<script>alert(1)</script> & \"co\"", "workflow_start": "start--1", "workflow": {
+                "start--1": {"type": "start", "name": "<b>\"x\" & 'y'</b>", "on_completion": "action--<2>"},
+                "action--<2>": {"type": "action", "name": "]]> <!-- -->", "description": "\u{0}\u{7}",
+                    "commands": [{"type": "bash", "command": "echo \"</text><script>\" && rm -rf / <x>"}]}
+            }}));
         let svg = to_svg(&g, &a);
         assert!(!svg.contains("<script"), "{svg}");
         assert!(!svg.contains("<b>"));
