@@ -124,8 +124,15 @@ fn score_batch_over_the_sample_dataset() {
     let table = stdout(&out);
     assert!(table.contains("node_recall"), "{table}");
     let json: Value = serde_json::from_slice(
-        &run(&["score", "--json", "--dataset", dataset.to_str().unwrap(), "--candidates", dir.path().to_str().unwrap()])
-            .stdout,
+        &run(&[
+            "score",
+            "--json",
+            "--dataset",
+            dataset.to_str().unwrap(),
+            "--candidates",
+            dir.path().to_str().unwrap(),
+        ])
+        .stdout,
     )
     .unwrap();
     assert_eq!(json["count"], 2);
@@ -137,7 +144,8 @@ fn score_batch_over_the_sample_dataset() {
 fn fmt_check_and_write_are_lossless() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("p.json");
-    let original: Value = serde_json::from_str(&std::fs::read_to_string(example("examples__ssh-playbook.json")).unwrap()).unwrap();
+    let original: Value =
+        serde_json::from_str(&std::fs::read_to_string(example("examples__ssh-playbook.json")).unwrap()).unwrap();
     std::fs::write(&file, serde_json::to_string(&original).unwrap()).unwrap();
     let f = file.to_str().unwrap();
     assert_eq!(run(&["fmt", "--check", f]).status.code(), Some(1), "one-line JSON is not canonical");

@@ -352,17 +352,21 @@ fn missing_steps_are_drawn_distinctly() {
     assert!(drawing.contains(">missing step<"), "in the legend");
 }
 
-#[test]
-fn hostile_names_are_escaped_in_every_format() {
+fn hostile_doc() -> Value {
     let evil = "<script>alert('x')</script> & \"quotes\" ]]> --> |pipe| [b] {c} #d; \\N\n%% comment";
-    let doc = json!({"name": evil, "workflow_start": "start--1", "workflow": {
+    json!({"name": evil, "workflow_start": "start--1", "workflow": {
         "start--1": {"type": "start", "name": evil, "on_completion": "action--2"},
         "action--2": {"type": "action", "name": evil, "description": evil,
             "commands": [{"type": "bash", "command": evil}], "on_completion": "switch-condition--3"},
         "switch-condition--3": {"type": "switch-condition", "name": evil, "switch": evil,
             "cases": {evil: "end--4", "default": "end--4"}},
         "end--4": {"type": "end", "name": evil}
-    }});
+    }})
+}
+
+#[test]
+fn hostile_names_are_escaped_in_every_format() {
+    let doc = hostile_doc();
     let (g, a) = graph(&doc);
     let drawing = render::to_svg(&g, &a);
     check_well_formed(&drawing).unwrap_or_else(|e| panic!("{e}"));
@@ -478,7 +482,31 @@ fn dump() {
     }
     wf.insert("action--handler".into(), json!({"type": "action", "name": "Escalate", "on_completion": "end--1"}));
     wf.insert("end--1".into(), json!({"type": "end"}));
-    docs.push(("fail-anywhere.json".into(), json!({"name": "Fail anywhere", "workflow_start": "start--1", "workflow": wf})));
+    docs.push(("hostile.json".into(), hostile_doc()));
+    docs.push(("all-shapes.json".into(), json!({"name": "Every shape <&> \"quoted\"", "workflow_start": "start--1",
+        "workflow_exception": "action--exc", "workflow": {
+        "start--1": {"type": "start", "on_completion": "parallel--2"},
+        "parallel--2": {"type": "parallel", "name": "Fan out", "next_steps": ["if-condition--3", "playbook-action--4"]},
+        "if-condition--3": {"type": "if-condition", "name": "<script>alert('x')</script>", "condition": "a > b && c < d",
+            "on_true": "while-condition--5", "on_false": "end--9"},
+        "while-condition--5": {"type": "while-condition", "name": "Retry", "condition": "attempts < 3",
+            "on_true": "action--6", "on_completion": "switch-condition--7"},
+        "action--6": {"type": "action", "name": "Try & retry \"now\"", "commands": [
+            {"type": "bash", "command": "curl -s 'https://x.example/?a=1&b=<2>'"}, {"type": "ssh", "command": "uptime"}],
+            "on_completion": "while-condition--5"},
+        "switch-condition--7": {"type": "switch-condition", "name": "Route", "switch": "__severity__:value",
+            "cases": {"high": "loop--8", "default": "action--404"}},
+        "loop--8": {"type": "loop", "name": "Generated loop step", "on_completion": "end--9"},
+        "playbook-action--4": {"type": "playbook-action", "name": "Forensics",
+            "playbook_id": "playbook--aa1898b6-5251-49b4-aeb7-fd5e912583ff", "on_completion": "end--9"},
+        "action--exc": {"type": "action", "name": "Page the on-call", "on_completion": "end--9"},
+        "action--orphan": {"type": "action", "name": "Nobody calls me", "on_completion": "end--9"},
+        "end--9": {"type": "end"}
+    }})));
+    docs.push((
+        "fail-anywhere.json".into(),
+        json!({"name": "Fail anywhere", "workflow_start": "start--1", "workflow": wf}),
+    ));
     for (name, doc) in docs {
         let (g, a) = graph(&doc);
         let stem = name.trim_end_matches(".json");

@@ -22,10 +22,7 @@ fn findings(mutate: impl FnOnce(&mut Value)) -> Vec<(String, String)> {
 }
 
 fn assert_finding(found: &[(String, String)], code: &str, pointer: &str) {
-    assert!(
-        found.iter().any(|(c, p)| c == code && p == pointer),
-        "expected {code} at {pointer}, found {found:#?}"
-    );
+    assert!(found.iter().any(|(c, p)| c == code && p == pointer), "expected {code} at {pointer}, found {found:#?}");
 }
 
 #[test]
@@ -61,9 +58,17 @@ fn references_must_resolve() {
         d["target_definitions"]["ssh--00000000-0000-4000-8000-00000000000b"]["authentication_info"] =
             json!("user-auth--00000000-0000-4000-8000-0000000000ff")
     });
-    assert_finding(&f, "semantic.unknown-authentication-info", "/target_definitions/ssh--00000000-0000-4000-8000-00000000000b/authentication_info");
+    assert_finding(
+        &f,
+        "semantic.unknown-authentication-info",
+        "/target_definitions/ssh--00000000-0000-4000-8000-00000000000b/authentication_info",
+    );
     let f = findings(|d| d["extension_definitions"] = json!({}));
-    assert_finding(&f, "semantic.unknown-extension", &format!("/workflow/{A2}/step_extensions/extension-definition--77777777-7777-4777-8777-777777777777"));
+    assert_finding(
+        &f,
+        "semantic.unknown-extension",
+        &format!("/workflow/{A2}/step_extensions/extension-definition--77777777-7777-4777-8777-777777777777"),
+    );
     let f = findings(|d| d["markings"][0] = json!("marking-statement--00000000-0000-4000-8000-0000000000ff"));
     assert_finding(&f, "semantic.unknown-marking", "/markings/0");
 }
@@ -100,11 +105,15 @@ fn cycles_only_through_while_conditions() {
 #[test]
 fn step_shape_rules() {
     let f = findings(|d| d["workflow"][A1]["on_completion"] = json!(END));
-    assert_finding(&f, "semantic.mixed-completion", &format!("/workflow/{A1}"));
+    // These three are schema rules, reported once with the property's own pointer.
+    assert_finding(&f, "schema.not-allowed", &format!("/workflow/{A1}/on_success"));
+    assert!(!f.iter().any(|(c, _)| c.starts_with("semantic.mixed")), "reported twice: {f:#?}");
     let f = findings(|d| d["workflow"][PAR]["next_steps"] = json!([A1]));
-    assert_finding(&f, "semantic.parallel-too-few", &format!("/workflow/{PAR}/next_steps"));
+    assert_finding(&f, "schema.min-items", &format!("/workflow/{PAR}/next_steps"));
     let f = findings(|d| d["workflow"][END]["on_completion"] = json!(A1));
-    assert_finding(&f, "semantic.end-has-next", &format!("/workflow/{END}/on_completion"));
+    assert_finding(&f, "schema.not-allowed", &format!("/workflow/{END}/on_completion"));
+    let f = findings(|d| d["workflow"][SWITCH]["cases"] = json!({}));
+    assert_finding(&f, "semantic.switch-no-cases", &format!("/workflow/{SWITCH}/cases"));
 }
 
 #[test]
@@ -147,10 +156,10 @@ fn created_must_not_be_after_modified() {
 fn every_finding_is_reported_not_just_the_first() {
     let f = findings(|d| {
         d["workflow"][A1]["agent"] = json!("soarca--00000000-0000-4000-8000-0000000000ff");
-        d["workflow"][PAR]["next_steps"] = json!([A1]);
+        d["workflow"][SWITCH]["cases"] = json!({});
         d["modified"] = json!("2025-12-31T10:00:00.000Z");
     });
-    for code in ["semantic.unknown-agent", "semantic.parallel-too-few", "semantic.modified-before-created"] {
+    for code in ["semantic.unknown-agent", "semantic.switch-no-cases", "semantic.modified-before-created"] {
         assert!(f.iter().any(|(c, _)| c == code), "{code} missing from {f:#?}");
     }
 }

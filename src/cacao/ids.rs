@@ -51,7 +51,11 @@ impl Identifier {
     pub fn parse_typed(s: &str, expected: &str) -> Result<Identifier, IdError> {
         let id = Identifier::parse(s)?;
         if id.object_type() != expected {
-            return Err(IdError::WrongType { id: s.to_owned(), found: id.object_type().to_owned(), expected: expected.to_owned() });
+            return Err(IdError::WrongType {
+                id: s.to_owned(),
+                found: id.object_type().to_owned(),
+                expected: expected.to_owned(),
+            });
         }
         Ok(id)
     }
@@ -183,8 +187,14 @@ mod tests {
     #[test]
     fn rejects_bad_forms() {
         assert!(matches!(Identifier::parse("organization--abc"), Err(IdError::BadUuid { .. })));
-        assert!(matches!(Identifier::parse("action-0115a514-7a79-4c3f-8d87-77d5e52fabab"), Err(IdError::NoSeparator(_))));
-        assert!(matches!(Identifier::parse("Action--0115a514-7a79-4c3f-8d87-77d5e52fabab"), Err(IdError::BadPrefix { .. })));
+        assert!(matches!(
+            Identifier::parse("action-0115a514-7a79-4c3f-8d87-77d5e52fabab"),
+            Err(IdError::NoSeparator(_))
+        ));
+        assert!(matches!(
+            Identifier::parse("Action--0115a514-7a79-4c3f-8d87-77d5e52fabab"),
+            Err(IdError::BadPrefix { .. })
+        ));
         // version nibble 0 and 6 are outside 1-5; variant nibble c is not RFC 4122
         assert!(Identifier::parse("action--0115a514-7a79-0c3f-8d87-77d5e52fabab").is_err());
         assert!(Identifier::parse("action--0115a514-7a79-6c3f-8d87-77d5e52fabab").is_err());

@@ -31,7 +31,9 @@ impl Default for Limits {
 pub enum LoadError {
     #[error("the document is {size} bytes, over the limit of {limit} bytes (raise it with --max-bytes)")]
     TooLarge { size: usize, limit: usize },
-    #[error("the document nests arrays/objects deeper than {limit} levels at byte {offset} (raise it with --max-depth)")]
+    #[error(
+        "the document nests arrays/objects deeper than {limit} levels at byte {offset} (raise it with --max-depth)"
+    )]
     TooDeep { offset: usize, limit: usize },
     #[error("the document is not valid JSON: {message} at line {line}, column {column}")]
     Syntax { message: String, line: usize, column: usize },

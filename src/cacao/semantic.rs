@@ -20,7 +20,10 @@ pub const CODES: &[(&str, &str)] = &[
     ("semantic.unknown-step", "a step reference (on_*, next_steps, cases, workflow_exception) names no step"),
     ("semantic.unknown-agent", "an action's agent is not in agent_definitions"),
     ("semantic.unknown-target", "an action's target is not in target_definitions"),
-    ("semantic.unknown-authentication-info", "an agent/target's authentication_info is not in authentication_info_definitions"),
+    (
+        "semantic.unknown-authentication-info",
+        "an agent/target's authentication_info is not in authentication_info_definitions",
+    ),
     ("semantic.unknown-extension", "an extension is used but not in extension_definitions"),
     ("semantic.unknown-marking", "a marking is not in data_marking_definitions"),
     ("semantic.undeclared-variable", "a command uses __name__:value but no such variable is declared"),
@@ -28,10 +31,7 @@ pub const CODES: &[(&str, &str)] = &[
     ("semantic.no-exit", "a loop reachable from the start never reaches an end step"),
     ("semantic.unreachable-step", "a step cannot be reached from workflow_start or workflow_exception"),
     ("semantic.cycle-without-while", "a cycle does not pass through a while-condition step"),
-    ("semantic.mixed-completion", "on_completion is used together with on_success/on_failure"),
-    ("semantic.parallel-too-few", "a parallel step has fewer than two next_steps"),
     ("semantic.switch-no-cases", "a switch-condition step has no cases"),
-    ("semantic.end-has-next", "an end step points to another step"),
     ("semantic.id-type-mismatch", "an object's id prefix does not match its type"),
     ("semantic.bad-id", "an identifier is not <type>--<UUID>"),
     ("semantic.modified-before-created", "modified is earlier than created"),
@@ -62,7 +62,11 @@ fn check_start(root: &Map<String, Value>, g: &WorkflowGraph, out: &mut Vec<Findi
     match root.get("workflow_start").and_then(Value::as_str) {
         None => {
             if root.contains_key("workflow") {
-                out.push(Finding::error("semantic.workflow-start-missing", "", "the playbook has no workflow_start: execution has nowhere to begin"));
+                out.push(Finding::error(
+                    "semantic.workflow-start-missing",
+                    "",
+                    "the playbook has no workflow_start: execution has nowhere to begin",
+                ));
             }
         }
         Some(id) => match g.node(id) {
@@ -70,7 +74,11 @@ fn check_start(root: &Map<String, Value>, g: &WorkflowGraph, out: &mut Vec<Findi
             Some(node) if node.kind != StepKind::Missing => out.push(Finding::error(
                 "semantic.workflow-start-not-start",
                 "/workflow_start",
-                format!("workflow_start names `{id}`, {} {} step; it must name a start step", article(node.kind.as_str()), node.kind),
+                format!(
+                    "workflow_start names `{id}`, {} {} step; it must name a start step",
+                    article(node.kind.as_str()),
+                    node.kind
+                ),
             )),
             _ => out.push(Finding::error(
                 "semantic.workflow-start-missing",
@@ -156,7 +164,7 @@ fn check_references(root: &Map<String, Value>, g: &WorkflowGraph, out: &mut Vec<
     }
 }
 
-/// Per-step rules: id prefix vs type, completion mixing, parallel width, switch cases, end steps.
+/// Per-step rules: id prefix vs type, switch cases.
 fn check_step_shapes(root: &Map<String, Value>, out: &mut Vec<Finding>) {
     let Some(workflow) = get_obj(root, "workflow") else { return };
     for (id, step) in workflow {
@@ -164,46 +172,14 @@ fn check_step_shapes(root: &Map<String, Value>, out: &mut Vec<Finding>) {
         let here = || pointer(&["workflow", id]);
         let step_type = step.get("type").and_then(Value::as_str).unwrap_or("");
         check_id(id, Some(step_type).filter(|t| !t.is_empty()), here, "workflow step", out);
-        let has = |k: &str| step.contains_key(k);
-        if has("on_completion") && (has("on_success") || has("on_failure")) {
+        // on_completion mixed with on_success/on_failure, parallel width and end steps that point
+        // onwards are schema rules (schemas/workflows/): reported once, from there.
+        if step_type == "switch-condition" && get_obj(step, "cases").is_none_or(Map::is_empty) {
             out.push(Finding::error(
-                "semantic.mixed-completion",
-                here(),
-                "on_completion cannot be combined with on_success or on_failure: use on_success/on_failure alone to route by outcome",
+                "semantic.switch-no-cases",
+                format!("{}/cases", here()),
+                "a switch-condition step needs at least one case",
             ));
-        }
-        match step_type {
-            "parallel" => {
-                let n = step.get("next_steps").and_then(Value::as_array).map_or(0, Vec::len);
-                if n < 2 {
-                    out.push(Finding::error(
-                        "semantic.parallel-too-few",
-                        format!("{}/next_steps", here()),
-                        format!("a parallel step needs at least two next_steps to run in parallel, found {n}"),
-                    ));
-                }
-            }
-            "switch-condition" => {
-                if get_obj(step, "cases").is_none_or(Map::is_empty) {
-                    out.push(Finding::error(
-                        "semantic.switch-no-cases",
-                        format!("{}/cases", here()),
-                        "a switch-condition step needs at least one case",
-                    ));
-                }
-            }
-            "end" => {
-                for prop in ["on_completion", "on_success", "on_failure", "on_true", "on_false", "next_steps", "cases"] {
-                    if has(prop) {
-                        out.push(Finding::error(
-                            "semantic.end-has-next",
-                            format!("{}/{prop}", here()),
-                            format!("an end step finishes its branch and must not have {prop}"),
-                        ));
-                    }
-                }
-            }
-            _ => {}
         }
     }
 }
@@ -260,7 +236,11 @@ fn check_flow(g: &WorkflowGraph, a: &Analysis, out: &mut Vec<Finding>) {
             out.push(Finding::error(
                 "semantic.dead-end",
                 step_at(n),
-                format!("step `{}` ({}) has no next step and is not an end step: its branch never finishes", node.id, node.label()),
+                format!(
+                    "step `{}` ({}) has no next step and is not an end step: its branch never finishes",
+                    node.id,
+                    node.label()
+                ),
             ));
         }
     }
@@ -366,9 +346,8 @@ fn check_variables(root: &Map<String, Value>, out: &mut Vec<Finding>) {
     for (id, step) in workflow {
         let Some(step) = step.as_object() else { continue };
         let local = get_obj(step, "step_variables");
-        let declared = |name: &str| {
-            global.is_some_and(|g| g.contains_key(name)) || local.is_some_and(|l| l.contains_key(name))
-        };
+        let declared =
+            |name: &str| global.is_some_and(|g| g.contains_key(name)) || local.is_some_and(|l| l.contains_key(name));
         let Some(commands) = step.get("commands").and_then(Value::as_array) else { continue };
         for (i, cmd) in commands.iter().enumerate() {
             let Some(cmd) = cmd.as_object() else { continue };

@@ -31,7 +31,8 @@ pub fn run(args: FmtArgs) -> Result<Outcome> {
     for file in &args.files {
         let bytes = read_limited(file, limits.max_bytes)?;
         let doc = load::parse_document(&bytes, &limits).with_context(|| format!("{}", file.display()))?;
-        let playbook = Playbook::from_document(&doc).with_context(|| format!("{} does not fit the CACAO model", file.display()))?;
+        let playbook = Playbook::from_document(&doc)
+            .with_context(|| format!("{} does not fit the CACAO model", file.display()))?;
         let mut text = serde_json::to_string_pretty(&playbook)?;
         text.push('\n');
         if args.check {

@@ -85,10 +85,8 @@ pub fn run(args: GraphArgs) -> Result<Outcome> {
     let doc = load::parse_document(&bytes, &limits).with_context(|| format!("{}", args.file.display()))?;
     let graph = WorkflowGraph::from_document(&doc);
     let analysis = Analysis::of(&graph);
-    let format = args
-        .format
-        .or_else(|| args.output.as_deref().and_then(format_from_extension))
-        .unwrap_or(OutputFormat::Summary);
+    let format =
+        args.format.or_else(|| args.output.as_deref().and_then(format_from_extension)).unwrap_or(OutputFormat::Summary);
     let drawing = match format {
         OutputFormat::Svg => Some(render::render(&graph, &analysis, Format::Svg)),
         OutputFormat::Mermaid => Some(render::render(&graph, &analysis, Format::Mermaid)),

@@ -11,7 +11,11 @@ mod score;
 mod validate;
 
 #[derive(Debug, Parser)]
-#[command(name = "cacao-forge", version, about = "Turns security incidents into validated CACAO v2.0 playbooks and runs them")]
+#[command(
+    name = "cacao-forge",
+    version,
+    about = "Turns security incidents into validated CACAO v2.0 playbooks and runs them"
+)]
 struct Cli {
     /// Log verbosity (error, warn, info, debug, trace); RUST_LOG overrides it.
     #[arg(long, global = true, default_value = "warn")]
@@ -92,7 +96,11 @@ pub fn read_limited(path: &std::path::Path, max_bytes: usize) -> anyhow::Result<
     use anyhow::Context;
     let meta = std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
     if meta.len() > max_bytes as u64 {
-        anyhow::bail!("{} is {} bytes, over the limit of {max_bytes} bytes (raise it with --max-bytes)", path.display(), meta.len());
+        anyhow::bail!(
+            "{} is {} bytes, over the limit of {max_bytes} bytes (raise it with --max-bytes)",
+            path.display(),
+            meta.len()
+        );
     }
     std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
 }
@@ -102,7 +110,9 @@ pub fn write_output(path: Option<&std::path::Path>, text: &str) -> anyhow::Resul
     use anyhow::Context;
     use std::io::Write;
     match path {
-        Some(p) if p.as_os_str() != "-" => std::fs::write(p, text).with_context(|| format!("cannot write {}", p.display())),
+        Some(p) if p.as_os_str() != "-" => {
+            std::fs::write(p, text).with_context(|| format!("cannot write {}", p.display()))
+        }
         _ => {
             let mut out = std::io::stdout().lock();
             out.write_all(text.as_bytes())?;

@@ -77,8 +77,14 @@ fn pair(args: &ScoreArgs, reference: &Path, candidate: &Path, opts: &ScoreOption
     println!("{:<16} {:>8} {:>10} {:>8}", "", "recall", "precision", "F1");
     println!("{:<16} {:>8.3} {:>10.3} {:>8.3}", "nodes", s.node_recall, s.node_precision, s.node_f1);
     println!("{:<16} {:>8.3} {:>10.3} {:>8.3}", "edges", s.edge_recall, s.edge_precision, s.edge_f1);
-    println!("{:<16} {:>8.3} {:>10.3} {:>8.3}", "nodes (exact)", s.exact.node_recall, s.exact.node_precision, s.exact.node_f1);
-    println!("{:<16} {:>8.3} {:>10.3} {:>8.3}", "edges (exact)", s.exact.edge_recall, s.exact.edge_precision, s.exact.edge_f1);
+    println!(
+        "{:<16} {:>8.3} {:>10.3} {:>8.3}",
+        "nodes (exact)", s.exact.node_recall, s.exact.node_precision, s.exact.node_f1
+    );
+    println!(
+        "{:<16} {:>8.3} {:>10.3} {:>8.3}",
+        "edges (exact)", s.exact.edge_recall, s.exact.edge_precision, s.exact.edge_f1
+    );
     if let Some(m) = s.mitigation_recall {
         println!("mitigation recall {m:.3}");
     }

@@ -210,7 +210,8 @@ fn longest_path_from(
             }
         }
     }
-    let Some((last, _)) = dist.iter().enumerate().filter_map(|(i, d)| d.map(|d| (i, d))).max_by_key(|&(i, d)| (d, std::cmp::Reverse(i)))
+    let Some((last, _)) =
+        dist.iter().enumerate().filter_map(|(i, d)| d.map(|d| (i, d))).max_by_key(|&(i, d)| (d, std::cmp::Reverse(i)))
     else {
         return Vec::new();
     };

@@ -382,11 +382,7 @@ mod tests {
     #[test]
     fn edges_carry_kind_and_pointer() {
         let g = WorkflowGraph::from_document(&sample());
-        let failure = g
-            .graph
-            .edge_weights()
-            .find(|e| e.kind == EdgeKind::OnFailure)
-            .expect("on_failure edge");
+        let failure = g.graph.edge_weights().find(|e| e.kind == EdgeKind::OnFailure).expect("on_failure edge");
         assert_eq!(failure.pointer("action--3"), "/workflow/action--3/on_failure");
         let doc = json!({"workflow": {"s": {"type": "switch-condition", "cases": {"a/b": "x"}},
             "p": {"type": "parallel", "next_steps": ["x", "y"]}}});

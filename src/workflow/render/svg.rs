@@ -514,8 +514,9 @@ fn edge_label_text(kind: &EdgeKind) -> String {
     }
 }
 
-/// Where an edge label may sit: along the first curve of a forward edge (middle first, then
-/// towards either end), or the one spot beside a loop-back column.
+/// Where an edge label may sit: on the first curve of a forward edge, half-way down the gap
+/// between the layers first, then higher or lower (three labels fit one above the other), or the
+/// one spot beside a loop-back column.
 fn label_spots(route: &layout::EdgeRoute) -> Vec<Point> {
     if route.back {
         return vec![route.label_at];
@@ -523,7 +524,23 @@ fn label_spots(route: &layout::EdgeRoute) -> Vec<Point> {
     let mut from = route.start;
     for s in &route.segments {
         if let Segment::Cubic(c1, c2, p) = *s {
-            return [0.5, 0.36, 0.64, 0.24, 0.76].iter().map(|&t| layout::bezier(from, c1, c2, p, t)).collect();
+            return [0.5, 0.32, 0.68, 0.14, 0.86]
+                .iter()
+                .map(|&f| {
+                    // The curve goes steadily down: find the point at that height by bisection.
+                    let y = from.y + (p.y - from.y) * f;
+                    let (mut lo, mut hi) = (0.0, 1.0);
+                    for _ in 0..24 {
+                        let mid = (lo + hi) / 2.0;
+                        if layout::bezier(from, c1, c2, p, mid).y < y {
+                            lo = mid;
+                        } else {
+                            hi = mid;
+                        }
+                    }
+                    layout::bezier(from, c1, c2, p, (lo + hi) / 2.0)
+                })
+                .collect();
         }
         from = s.end();
     }
@@ -810,7 +827,11 @@ pub fn to_svg(g: &WorkflowGraph, a: &Analysis) -> String {
             LabelAlign::Middle => [at.x - width / 2.0, at.y - 7.5, at.x + width / 2.0, at.y + 7.5],
             LabelAlign::Start => [at.x, at.y - 7.5, at.x + width, at.y + 7.5],
         };
-        let spots = label_spots(route);
+        let mut spots = label_spots(route);
+        // Failing those, beside the middle of the curve, touching it.
+        let mid = spots[0];
+        let side = width / 2.0 + 1.0;
+        spots.extend([Point::new(mid.x + side, mid.y), Point::new(mid.x - side, mid.y)]);
         let at = spots.iter().copied().find(|&p| placer.is_free(rect(p))).unwrap_or(route.label_at);
         let r = rect(at);
         placer.insert(r);
