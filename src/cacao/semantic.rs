@@ -34,6 +34,7 @@ pub const CODES: &[(&str, &str)] = &[
     ("semantic.switch-no-cases", "a switch-condition step has no cases"),
     ("semantic.id-type-mismatch", "an object's id prefix does not match its type"),
     ("semantic.bad-id", "an identifier is not <type>--<UUID>"),
+    ("semantic.bad-email", "a contact e-mail address is not an address (local@domain)"),
     ("semantic.modified-before-created", "modified is earlier than created"),
     ("semantic.valid-until-before-valid-from", "valid_until is not later than valid_from"),
 ];
@@ -281,6 +282,20 @@ fn check_definitions(root: &Map<String, Value>, out: &mut Vec<Finding>) {
             let here = || pointer(&[section, id]);
             let def_type = def.get("type").and_then(Value::as_str);
             check_id(id, def_type, here, kind, out);
+            if let Some(emails) = def.get("contact").and_then(|c| c.get("email")).and_then(Value::as_object) {
+                for (kind_of_address, address) in emails {
+                    let Some(address) = address.as_str() else { continue };
+                    if !is_email_address(address) {
+                        let mut p = format!("{}/contact/email", here());
+                        push_segment(&mut p, kind_of_address);
+                        out.push(Finding::error(
+                            "semantic.bad-email",
+                            p,
+                            format!("`{address}` is not an e-mail address (local@domain, no spaces, quotes or `;`)"),
+                        ));
+                    }
+                }
+            }
             if let Some(a) = def.get("authentication_info").and_then(Value::as_str) {
                 if !auth.is_some_and(|d| d.contains_key(a)) {
                     out.push(Finding::error(
@@ -321,6 +336,25 @@ fn check_definitions(root: &Map<String, Value>, out: &mut Vec<Finding>) {
     if let Some(id) = root.get("id").and_then(Value::as_str) {
         check_id(id, Some("playbook"), || "/id".to_owned(), "playbook", out);
     }
+}
+
+/// A conservative address check: an RFC 5322 dot-atom local part and a DNS domain with a dot.
+/// Addresses end up in notification commands, so anything shell-like (`;`, backticks in the
+/// domain, spaces) must not pass.
+fn is_email_address(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else { return false };
+    let atext = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~-".contains(c);
+    let local_ok = !local.is_empty()
+        && local.len() <= 64
+        && local.split('.').all(|part| !part.is_empty() && part.chars().all(atext));
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    };
+    local_ok && domain.len() <= 253 && domain.contains('.') && domain.split('.').all(label_ok)
 }
 
 /// Calls `f(name)` for every `__name__:value` reference in `text`.
@@ -403,5 +437,29 @@ fn check_times(root: &Map<String, Value>, out: &mut Vec<Finding>) {
                 format!("valid_until ({u}) must be later than valid_from ({f})"),
             ));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_addresses() {
+        for ok in ["a@b.co", "first.last+tag@sub.example.org", "o'hara@example.com"] {
+            assert!(is_email_address(ok), "{ok}");
+        }
+        for bad in
+            ["banana@business.com;`shh hack`", "a@b", "@b.co", "a b@c.co", "a@-b.co", "a..b@c.co", "a@b..co", "plain"]
+        {
+            assert!(!is_email_address(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn variable_references_are_found_inside_text() {
+        let mut found = Vec::new();
+        variable_references("ping __host__:value && echo __a__ __b-c__:value; __:value", |n| found.push(n.to_owned()));
+        assert_eq!(found, ["__host__", "__b-c__"]);
     }
 }

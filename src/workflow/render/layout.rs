@@ -156,11 +156,19 @@ pub struct Spacing {
     /// Cap on dummy nodes, as a multiple of the node count (plus a constant); edges beyond it are
     /// drawn as direct curves.
     pub dummy_budget_per_node: usize,
+    /// The constant part of that cap.
+    pub dummy_budget_base: usize,
 }
 
 impl Default for Spacing {
     fn default() -> Spacing {
-        Spacing { node_gap: 36.0, dummy_gap: 14.0, layer_gap: 64.0, dummy_budget_per_node: 8 }
+        Spacing {
+            node_gap: 36.0,
+            dummy_gap: 14.0,
+            layer_gap: 64.0,
+            dummy_budget_per_node: 8,
+            dummy_budget_base: 10_000,
+        }
     }
 }
 
@@ -377,7 +385,7 @@ fn build_layered(
         let v = lg.push(layer[node.index()], w.max(1.0), VKind::Real);
         lg.height[v as usize] = h.max(1.0);
     }
-    let mut budget = n.saturating_mul(spacing.dummy_budget_per_node).saturating_add(10_000);
+    let mut budget = n.saturating_mul(spacing.dummy_budget_per_node).saturating_add(spacing.dummy_budget_base);
     for e in g.graph.edge_references() {
         let (u, v) = (e.source().index(), e.target().index());
         let (lu, lv) = (layer[u], layer[v]);
@@ -1078,4 +1086,168 @@ fn normalize(out: &mut Layout, lg: &Layered, x: &[f64]) {
     }
     out.width = max_x - min_x;
     out.height = max_y;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn lay(doc: serde_json::Value) -> (WorkflowGraph, Layout) {
+        let g = WorkflowGraph::from_document(&doc);
+        let a = Analysis::of(&g);
+        let sizes = vec![(120.0, 40.0); g.graph.node_count()];
+        let l = layout(&g, &a, &sizes);
+        (g, l)
+    }
+
+    fn diamond() -> serde_json::Value {
+        json!({"workflow_start": "s", "workflow": {
+            "s": {"type": "start", "on_completion": "c"},
+            "c": {"type": "if-condition", "condition": "x", "on_true": "t", "on_false": "f", "on_completion": "j"},
+            "t": {"type": "action", "on_completion": "j"},
+            "f": {"type": "action", "on_completion": "j"},
+            "j": {"type": "action", "on_completion": "e"},
+            "e": {"type": "end"}
+        }})
+    }
+
+    #[test]
+    fn pav_keeps_separations_and_fits_the_targets() {
+        let mut scratch = PavScratch::default();
+        let mut out = Vec::new();
+        // Free targets are met exactly.
+        pav(&[0.0, 100.0, 300.0], &[1.0; 3], &[50.0, 50.0], &mut scratch, &mut out);
+        assert_eq!(out, vec![0.0, 100.0, 300.0]);
+        // Conflicting targets are pooled around their weighted mean.
+        pav(&[0.0, 0.0, 0.0], &[1.0; 3], &[10.0, 10.0], &mut scratch, &mut out);
+        assert_eq!(out, vec![-10.0, 0.0, 10.0]);
+        // A heavy item stays put, the light ones make room.
+        pav(&[0.0, 0.0], &[1000.0, 1.0], &[20.0], &mut scratch, &mut out);
+        assert!(out[0].abs() < 0.1 && (out[1] - out[0] - 20.0).abs() < 1e-9);
+        pav(&[], &[], &[], &mut scratch, &mut out);
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn diamond_is_layered_top_down_without_overlaps() {
+        let (g, l) = lay(diamond());
+        let layer = |id: &str| l.nodes[g.index[id].index()].layer;
+        assert_eq!([layer("s"), layer("c"), layer("t"), layer("f"), layer("j"), layer("e")], [0, 1, 2, 2, 3, 4]);
+        assert_eq!(l.layer_count, 5);
+        assert!(l.overlapping_boxes(2.0).is_empty());
+        assert_eq!(l.crossings, 0);
+        // Branches on both sides of the continuation, which stays under the condition.
+        let x = |id: &str| l.nodes[g.index[id].index()].center().x;
+        assert!(x("t") < x("c") && x("c") < x("f"), "on_true left, on_false right");
+        assert!((x("s") - x("c")).abs() < 0.5 && (x("c") - x("j")).abs() < 0.5, "main line straight");
+        // Forward edges run from the bottom of the source to the top of the target.
+        for e in g.graph.edge_references() {
+            let r = &l.edges[e.id().index()];
+            let (s, t) = (&l.nodes[e.source().index()], &l.nodes[e.target().index()]);
+            assert!(!r.back);
+            assert!((r.start.y - s.bottom()).abs() < 1e-6 && (r.end().y - t.y).abs() < 1e-6);
+            assert!(r.start.x >= s.x && r.start.x <= s.right() && r.end().x >= t.x && r.end().x <= t.right());
+        }
+        assert!(l.width > 0.0 && l.height > 0.0);
+        assert!(l.nodes.iter().all(|b| b.x >= -1e-6 && b.right() <= l.width + 1e-6));
+    }
+
+    #[test]
+    fn long_edges_get_a_slot_per_crossed_layer() {
+        // s -> a -> b -> e, and s -> e directly: the direct edge crosses two layers beside a and b.
+        let (g, l) = lay(json!({"workflow_start": "s", "workflow": {
+            "s": {"type": "start", "on_completion": "a", "on_failure": "e"},
+            "a": {"type": "action", "on_completion": "b"},
+            "b": {"type": "action", "on_completion": "e"},
+            "e": {"type": "end"}
+        }}));
+        let long = g.graph.edge_references().find(|e| e.weight().kind == EdgeKind::OnFailure).unwrap();
+        let r = &l.edges[long.id().index()];
+        for p in r.sample(16) {
+            for b in &l.nodes {
+                assert!(!b.contains(p, 2.0), "the long edge passes through a box at {p:?}");
+            }
+        }
+        assert!(r.segments.len() >= 5, "vertical runs through the two crossed layers");
+    }
+
+    #[test]
+    fn loop_backs_go_round_the_right_side() {
+        let (g, l) = lay(json!({"workflow_start": "s", "workflow": {
+            "s": {"type": "start", "on_completion": "w"},
+            "w": {"type": "while-condition", "condition": "again", "on_true": "a", "on_completion": "e"},
+            "a": {"type": "action", "on_completion": "b"},
+            "b": {"type": "action", "on_completion": "w"},
+            "e": {"type": "end"},
+            "self": {"type": "action", "on_completion": "self"}
+        }}));
+        let mut backs = 0;
+        for e in g.graph.edge_references() {
+            let r = &l.edges[e.id().index()];
+            if !r.back {
+                continue;
+            }
+            backs += 1;
+            let (s, t) = (&l.nodes[e.source().index()], &l.nodes[e.target().index()]);
+            assert!((r.start.x - s.right()).abs() < 1e-6, "leaves from the right side");
+            assert!((r.end().x - t.right()).abs() < 1e-6, "enters from the right side");
+            let reach = r.sample(8).iter().map(|p| p.x).fold(f64::MIN, f64::max);
+            assert!(reach > s.right().max(t.right()), "goes out to the right");
+        }
+        assert_eq!(backs, 2, "the while loop-back and the self-loop");
+        assert!(l.overlapping_boxes(2.0).is_empty());
+        // The while body sits right of the continuation, where its loop-back runs.
+        let x = |id: &str| l.nodes[g.index[id].index()].center().x;
+        assert!(x("a") > x("e"));
+    }
+
+    #[test]
+    fn over_the_dummy_budget_edges_are_drawn_directly() {
+        let g = WorkflowGraph::from_document(&json!({"workflow_start": "s", "workflow": {
+            "s": {"type": "start", "on_completion": "a", "on_failure": "e"},
+            "a": {"type": "action", "on_completion": "b"},
+            "b": {"type": "action", "on_completion": "s"},
+            "e": {"type": "end"}
+        }}));
+        let a = Analysis::of(&g);
+        let spacing = Spacing { dummy_budget_per_node: 0, dummy_budget_base: 0, ..Spacing::default() };
+        let l = layout_with(&g, &a, &[(100.0, 40.0); 4], spacing);
+        assert_eq!(l.edges.len(), g.graph.edge_count());
+        assert!(l.edges.iter().all(|r| !r.segments.is_empty()));
+        assert!(l.overlapping_boxes(2.0).is_empty());
+    }
+
+    #[test]
+    fn crossings_are_counted() {
+        // Two layers, a0 a1 over b0 b1, edges a0-b1 and a1-b0: one crossing; then a0-b0 a1-b1: none.
+        let mut lg = Layered {
+            layer: vec![0, 0, 1, 1],
+            width: vec![1.0; 4],
+            height: vec![1.0; 4],
+            kind: vec![VKind::Real; 4],
+            up: vec![vec![], vec![], vec![1], vec![0]],
+            down: vec![vec![3], vec![2], vec![], vec![]],
+            chain: Vec::new(),
+            back: Vec::new(),
+            layers: vec![vec![0, 1], vec![2, 3]],
+        };
+        let pos = [0, 1, 0, 1];
+        assert_eq!(crossings(&lg, &lg.layers, &pos), 1);
+        lg.down = vec![vec![2], vec![3], vec![], vec![]];
+        assert_eq!(crossings(&lg, &lg.layers, &pos), 0);
+    }
+
+    #[test]
+    fn empty_graphs_and_foreign_analyses_do_not_panic() {
+        let g = WorkflowGraph::default();
+        let l = layout(&g, &Analysis::of(&g), &[]);
+        assert!(l.nodes.is_empty() && l.edges.is_empty());
+        // An analysis of another graph: layers are read defensively.
+        let (big, _) = lay(diamond());
+        let other = WorkflowGraph::from_document(&json!({"workflow": {"x": {"type": "start"}}}));
+        let l = layout(&big, &Analysis::of(&other), &[]);
+        assert_eq!(l.nodes.len(), big.graph.node_count());
+        assert!(l.overlapping_boxes(1.0).is_empty());
+    }
 }
