@@ -539,3 +539,12 @@ fn long_edges_from_everywhere_stay_bounded() {
     assert!(layout.overlapping_boxes(1.0).is_empty());
     assert!(started.elapsed().as_secs() < 120, "took {:?}", started.elapsed());
 }
+
+#[test]
+fn synthetic_playbooks_are_valid_cacao() {
+    for steps in [10, 40, 200] {
+        let doc = cacao_forge::workflow::render::sample::synthetic_playbook(steps);
+        let report = cacao_forge::cacao::validate(&doc);
+        assert!(report.is_valid(), "{steps} steps: {:#?}", report.findings);
+    }
+}

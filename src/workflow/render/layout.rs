@@ -7,17 +7,22 @@
 //!    slot in each layer and never runs through a box. An edge that goes up or stays in its layer
 //!    (a loop-back) is routed around the right side: it gets a dummy beside its source, one per
 //!    layer on the way up, and one beside its target.
-//! 3. Crossings are reduced by barycenter sweeps (down and up), keeping the best ordering seen.
-//! 4. Horizontal coordinates: each layer is placed as close as possible (least squares) to the
-//!    mean position of its neighbours in the adjacent layer, under the minimum-separation
-//!    constraints, solved exactly in linear time by pool-adjacent-violators; a few passes down and
-//!    up balance the picture. Dummies weigh more, so long edges run straight.
+//! 3. Ordering within layers: a depth-first first guess (happy path left, continuation in the
+//!    middle, failures right; a while body right of its continuation, where its loop-back runs),
+//!    then barycenter sweeps down and up, keeping the ordering with the fewest crossings.
+//! 4. Horizontal coordinates: the critical path (the main line) is pinned to one vertical line;
+//!    every other layer row is placed as close as possible (weighted least squares) to its
+//!    neighbours in the adjacent layers under the minimum-separation constraints, solved exactly
+//!    in linear time by pool-adjacent-violators, in passes down and up. Long edges weigh more (so
+//!    they run straight); members of a fan-out barely pull on it (so the fan centres over them
+//!    while they line up with the rest of their branch).
 //! 5. Edges leave from ports spread along the bottom of their source (in the order of their
 //!    targets, so they do not cross right at the box) and enter at ports along the top of their
 //!    target, as smooth cubic curves between layers and straight runs through dummy slots.
 //!
 //! Every stage is iterative and near-linear; the number of sweeps and passes shrinks for big
-//! graphs, and the number of dummies is capped, so 100,000 steps lay out in well under a second.
+//! graphs, and the number of dummies is capped, so 100,000 steps lay out in about a second (release
+//! build), long edges from everywhere included.
 
 use super::super::analysis::Analysis;
 use super::super::graph::{EdgeKind, StepKind, WorkflowGraph};

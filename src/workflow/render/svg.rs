@@ -141,11 +141,6 @@ fn char_width(c: char, font: Font, px: f64) -> f64 {
 }
 
 /// Estimated width of `s` in pixels.
-pub fn text_width(s: &str, font_px: f64, bold: bool) -> f64 {
-    let font = if bold { Font::Bold } else { Font::Sans };
-    s.chars().map(|c| char_width(c, font, font_px)).sum()
-}
-
 fn width_of(s: &str, font: Font, px: f64) -> f64 {
     s.chars().map(|c| char_width(c, font, px)).sum()
 }
@@ -233,10 +228,10 @@ fn content(g: &WorkflowGraph, node: NodeIndex) -> Content {
         _ => None,
     };
     let (pad, min_w, max_w) = match shape {
-        Shape::Pill => (22.0, 110.0, 240.0),
-        Shape::Hexagon => (26.0, 150.0, 270.0),
-        Shape::Subroutine => (18.0, 140.0, 270.0),
-        _ => (14.0, 140.0, 270.0),
+        Shape::Pill => (22.0, 110.0, 260.0),
+        Shape::Hexagon => (26.0, 150.0, 300.0),
+        Shape::Subroutine => (18.0, 140.0, 300.0),
+        _ => (14.0, 140.0, 300.0),
     };
     let tag_w = width_of(&tag, Font::Bold, TAG_PX) * 1.06;
     let title_w = width_of(&title, Font::Bold, TITLE_PX);
