@@ -1,7 +1,7 @@
 //! Validation throughput (schema + semantics) over the 18 official CACAO examples, on one core.
 //! Run: `cargo bench --bench validate`. The Python anchor is benches/jsonschema_anchor.py.
 
-use cacao_forge::cacao::{schema, Validator};
+use cacao_forge::cacao::{load, schema, Validator};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
 
@@ -32,6 +32,13 @@ fn bench_validate(c: &mut Criterion) {
         b.iter(|| {
             for doc in &docs {
                 black_box(validator.validate_document(black_box(doc)));
+            }
+        })
+    });
+    group.bench_function("bytes_parse_only", |b| {
+        b.iter(|| {
+            for bytes in &files {
+                black_box(load::parse_document(black_box(bytes), validator.limits()).ok());
             }
         })
     });
