@@ -6,11 +6,17 @@
 //! - **Lenient.** Properties the spec requires are still `Option`s and identifiers are not checked on
 //!   deserialization: a broken playbook must still load so it can be validated, drawn and repaired.
 //!   Judging form is the validator's job ([`super::validate`]), which points at the exact place.
+//!
+//! `Option` properties are optional when reading (serde's rule for `Option`) and left out when
+//! writing (`#[skip_serializing_none]`), so absent stays absent and present stays present. The one
+//! thing not kept is an explicit `null` on a modelled property (CACAO has no null values; the schema
+//! rejects them): it reads as absent.
 
 use super::ids::Identifier;
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use serde_with::skip_serializing_none;
 
 /// Properties this crate does not model, kept verbatim and in order.
 pub type Extra = IndexMap<String, Value>;
@@ -135,178 +141,118 @@ string_vocabulary! {
 }
 
 /// A CACAO v2.0 playbook (section 3).
+#[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Playbook {
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type")]
     pub object_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spec_version: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<Identifier>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub playbook_types: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub playbook_activities: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub playbook_processing_summary: Option<ProcessingSummary>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_by: Option<Identifier>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub modified: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revoked: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub valid_from: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub valid_until: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub derived_from: Option<Vec<Identifier>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub related_to: Option<Vec<Identifier>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub severity: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub impact: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub industry_sectors: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub labels: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_references: Option<Vec<ExternalReference>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub markings: Option<Vec<Identifier>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub playbook_variables: Option<IndexMap<String, Variable>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workflow_start: Option<Identifier>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workflow_exception: Option<Identifier>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workflow: Option<IndexMap<String, WorkflowStep>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub playbook_extensions: Option<IndexMap<String, Value>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authentication_info_definitions: Option<IndexMap<String, AuthenticationInfo>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent_definitions: Option<IndexMap<String, AgentTarget>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target_definitions: Option<IndexMap<String, AgentTarget>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extension_definitions: Option<IndexMap<String, ExtensionDefinition>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_marking_definitions: Option<IndexMap<String, DataMarking>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signatures: Option<Vec<Signature>>,
     #[serde(flatten)]
     pub extra: Extra,
 }
 
 /// `playbook_processing_summary` (section 10.14): which features a playbook uses.
+#[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ProcessingSummary {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub manual_playbook: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_playbooks: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parallel_processing: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub if_logic: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub while_logic: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub switch_logic: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub temporal_logic: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_markings: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub digital_signatures: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub countersigned_signature: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extensions: Option<bool>,
     #[serde(flatten)]
     pub extra: Extra,
 }
 
 /// An external reference (section 10.9).
+#[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ExternalReference {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hash: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<Identifier>,
     #[serde(flatten)]
     pub extra: Extra,
 }
 
 /// A variable (section 10.18.3): `__name__` keys in playbook_variables and step_variables.
+#[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Variable {
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type")]
     pub variable_type: Option<VariableType>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// The spec says string; generators write numbers and booleans too, kept as written.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub constant: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external: Option<bool>,
     #[serde(flatten)]
     pub extra: Extra,
 }
 
 /// Properties every workflow step has (section 4.1).
+#[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct StepCommon {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_references: Option<Vec<ExternalReference>>,
     /// Milliseconds to wait before the step starts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delay: Option<u64>,
     /// Milliseconds after which the step has failed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub step_variables: Option<IndexMap<String, Variable>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<Identifier>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_completion: Option<Identifier>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_success: Option<Identifier>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_failure: Option<Identifier>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub step_extensions: Option<IndexMap<String, Value>>,
 }
 
 /// A step with only the common properties: `start` and `end`.
+#[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SimpleStep {
     #[serde(flatten)]
@@ -316,101 +262,89 @@ pub struct SimpleStep {
 }
 
 /// An `action` step (section 4.4): commands run by an agent against targets.
+#[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ActionStep {
     #[serde(flatten)]
     pub common: StepCommon,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commands: Option<Vec<CommandData>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent: Option<Identifier>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub targets: Option<Vec<Identifier>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub in_args: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub out_args: Option<Vec<String>>,
     #[serde(flatten)]
     pub extra: Extra,
 }
 
 /// A `playbook-action` step (section 4.5): runs another playbook.
+#[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PlaybookActionStep {
     #[serde(flatten)]
     pub common: StepCommon,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub playbook_id: Option<Identifier>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub playbook_version: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent: Option<Identifier>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub targets: Option<Vec<Identifier>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub in_args: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub out_args: Option<Vec<String>>,
     #[serde(flatten)]
     pub extra: Extra,
 }
 
 /// A `parallel` step (section 4.6).
+#[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ParallelStep {
     #[serde(flatten)]
     pub common: StepCommon,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_steps: Option<Vec<Identifier>>,
     #[serde(flatten)]
     pub extra: Extra,
 }
 
 /// An `if-condition` step (section 4.7).
+#[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct IfConditionStep {
     #[serde(flatten)]
     pub common: StepCommon,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub condition: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_true: Option<Identifier>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_false: Option<Identifier>,
     #[serde(flatten)]
     pub extra: Extra,
 }
 
 /// A `while-condition` step (section 4.8).
+#[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct WhileConditionStep {
     #[serde(flatten)]
     pub common: StepCommon,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub condition: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_true: Option<Identifier>,
     #[serde(flatten)]
     pub extra: Extra,
 }
 
 /// A `switch-condition` step (section 4.9).
+#[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SwitchConditionStep {
     #[serde(flatten)]
     pub common: StepCommon,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub switch: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cases: Option<IndexMap<String, Identifier>>,
     #[serde(flatten)]
     pub extra: Extra,
 }
 
 /// A step whose `type` is outside CACAO v2.0 (or missing), kept whole.
+#[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct OtherStep {
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type")]
     pub step_type: Option<Value>,
     #[serde(flatten)]
     pub common: StepCommon,
@@ -488,153 +422,108 @@ impl WorkflowStep {
 
 /// A command (section 5): one struct for all 12 types, whose properties differ only in which of
 /// these apply (`headers`/`content` for http-api and openc2-http, `command_b64` everywhere).
+#[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CommandData {
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type")]
     pub command_type: Option<CommandType>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command_b64: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub playbook_activity: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub headers: Option<IndexMap<String, Vec<String>>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_b64: Option<String>,
     #[serde(flatten)]
     pub extra: Extra,
 }
 
 /// An agent or target (section 7): one struct for the 10 types and custom ones.
+#[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AgentTarget {
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type")]
     pub agent_target_type: Option<AgentTargetType>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<CivicLocation>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent_target_extensions: Option<IndexMap<String, Value>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact: Option<Contact>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logical: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sector: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category: Option<Vec<String>>,
     /// Address type (`dname`, `ipv4`, `ipv6`, `l2mac`, `vlan`, `url`) -> addresses.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<IndexMap<String, Vec<String>>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub port: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authentication_info: Option<Identifier>,
     #[serde(flatten)]
     pub extra: Extra,
 }
 
 /// A civic location (section 10.3).
+#[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CivicLocation {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub building_details: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network_details: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub administrative_area: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub city: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub street_address: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub postal_code: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latitude: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub longitude: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub precision: Option<String>,
     #[serde(flatten)]
     pub extra: Extra,
 }
 
 /// Contact information (section 10.4).
+#[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Contact {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<IndexMap<String, String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone: Option<IndexMap<String, String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact_details: Option<String>,
     #[serde(flatten)]
     pub extra: Extra,
 }
 
 /// Authentication information (section 8): http-basic, oauth2, user-auth or custom.
+#[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AuthenticationInfo {
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type")]
     pub auth_type: Option<AuthenticationInfoType>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub private_key: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub oauth_header: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kms: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kms_key_identifier: Option<String>,
     #[serde(flatten)]
     pub extra: Extra,
 }
 
 /// An extension definition (section 6).
+#[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ExtensionDefinition {
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type")]
     pub object_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_by: Option<Identifier>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schema: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_references: Option<Vec<ExternalReference>>,
     #[serde(flatten)]
     pub extra: Extra,
@@ -642,85 +531,55 @@ pub struct ExtensionDefinition {
 
 /// A data marking (section 9): statement, TLP or IEP; type-specific properties beyond the common
 /// ones stay in `extra` (IEP has a dozen of them).
+#[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DataMarking {
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type")]
     pub marking_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<Identifier>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_by: Option<Identifier>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub modified: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revoked: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub valid_from: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub valid_until: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub labels: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_references: Option<Vec<ExternalReference>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub marking_extensions: Option<IndexMap<String, Value>>,
     /// marking-statement
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub statement: Option<String>,
     /// marking-tlp: `TLP:RED`, `TLP:AMBER+STRICT`, `TLP:AMBER`, `TLP:GREEN`, `TLP:CLEAR`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tlpv2_level: Option<String>,
     #[serde(flatten)]
     pub extra: Extra,
 }
 
 /// A JSON signature (section 10.15, Appendix A).
+#[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Signature {
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type")]
     pub signature_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<Identifier>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_by: Option<Identifier>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub modified: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revoked: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signee: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub valid_from: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub valid_until: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub related_to: Option<Identifier>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub related_version: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hash_algorithm: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub algorithm: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_key: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_cert_chain: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cert_url: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thumbprint: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
     /// A countersignature: a signature of this signature.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signature: Option<Box<Signature>>,
     #[serde(flatten)]
     pub extra: Extra,
