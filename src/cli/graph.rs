@@ -97,28 +97,39 @@ pub fn run(args: GraphArgs) -> Result<Outcome> {
     match drawing {
         Some(text) => {
             write_output(args.output.as_deref(), &text)?;
-            if args.json && args.output.as_ref().is_some_and(|p| p.as_os_str() != "-") {
-                println!("{}", serde_json::to_string_pretty(&s)?);
+            // With the drawing in a file, stdout is free for the analyses.
+            if let Some(path) = args.output.as_ref().filter(|p| p.as_os_str() != "-") {
+                if args.json {
+                    println!("{}", serde_json::to_string_pretty(&s)?);
+                } else {
+                    println!("wrote {}\n{}", path.display(), human(&s, &graph).trim_end());
+                }
             }
         }
         None if args.json => write_output(args.output.as_deref(), &serde_json::to_string_pretty(&s)?)?,
-        None => write_output(args.output.as_deref(), &human(&s))?,
+        None => write_output(args.output.as_deref(), &human(&s, &graph))?,
     }
     Ok(Outcome::Success)
 }
 
-fn human(s: &Summary) -> String {
-    let list = |v: &[&str]| if v.is_empty() { "none".to_owned() } else { v.join(", ") };
+/// The summary for a person: steps by name (their ids are in --json).
+fn human(s: &Summary, g: &WorkflowGraph) -> String {
+    let name = |id: &str| g.node(id).map_or(id, |n| n.label()).to_owned();
+    let names = |ids: &[&str]| ids.iter().map(|id| name(id)).collect::<Vec<_>>();
+    let list = |ids: &[&str]| if ids.is_empty() { "none".to_owned() } else { names(ids).join(", ") };
     let mut out = String::new();
     out.push_str(&format!("playbook:       {}\n", s.title.unwrap_or("(unnamed)")));
     out.push_str(&format!("steps:          {} ({} references)\n", s.steps, s.edges));
-    out.push_str(&format!("start:          {}\n", s.start.unwrap_or("(none)")));
-    out.push_str(&format!("critical path:  {} steps: {}\n", s.critical_path_len, s.critical_path.join(" -> ")));
+    out.push_str(&format!("start:          {}\n", s.start.map_or("(none)".to_owned(), name)));
+    out.push_str(&format!("critical path:  {} steps: {}\n", s.critical_path_len, names(&s.critical_path).join(" -> ")));
     out.push_str(&format!("branch points:  {}\n", list(&s.branch_points)));
     out.push_str(&format!("join points:    {}\n", list(&s.join_points)));
-    let cycles: Vec<String> = s.cycles.iter().map(|c| format!("[{}]", c.join(", "))).collect();
+    let cycles: Vec<String> = s.cycles.iter().map(|c| format!("[{}]", names(c).join(", "))).collect();
     out.push_str(&format!("cycles:         {}\n", if cycles.is_empty() { "none".into() } else { cycles.join(" ") }));
     out.push_str(&format!("unreachable:    {}\n", list(&s.unreachable)));
-    out.push_str(&format!("missing steps:  {}\n", list(&s.missing)));
+    out.push_str(&format!(
+        "missing steps:  {}\n",
+        if s.missing.is_empty() { "none".into() } else { s.missing.join(", ") }
+    ));
     out
 }
