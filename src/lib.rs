@@ -4,8 +4,10 @@
 //! usable on its own: [`cacao`] (model, identifiers, schema and semantic validation), [`workflow`]
 //! (petgraph graph, analyses, drawings) and [`score`] (node/edge recall against a reference).
 
+pub mod attack;
 pub mod cacao;
 pub mod finding;
+pub mod incident;
 pub mod score;
 pub mod workflow;
 

@@ -7,6 +7,8 @@ use std::process::ExitCode;
 
 mod fmt;
 mod graph;
+mod intake;
+mod mitre;
 mod score;
 mod validate;
 
@@ -34,6 +36,10 @@ enum Command {
     Score(score::ScoreArgs),
     /// Rewrite playbooks in canonical form (spec property order, 2-space indent).
     Fmt(fmt::FmtArgs),
+    /// Read an incident (text, logs, alert JSON, seed-004 record) and extract its observables.
+    Intake(intake::IntakeArgs),
+    /// The embedded ATT&CK knowledge base: import, sync, info, lookups.
+    Mitre(mitre::MitreArgs),
 }
 
 /// Limits shared by every command that reads playbooks.
@@ -80,6 +86,8 @@ pub fn main() -> ExitCode {
         Command::Graph(args) => graph::run(args),
         Command::Score(args) => score::run(args),
         Command::Fmt(args) => fmt::run(args),
+        Command::Intake(args) => intake::run(args),
+        Command::Mitre(args) => mitre::run(args),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,

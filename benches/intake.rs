@@ -1,0 +1,2 @@
+//! Placeholder until issue 3 lands its bench.
+fn main() {}
