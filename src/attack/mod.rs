@@ -1,2 +1,56 @@
-//! ATT&CK: the embedded knowledge base (mitre/), STIX bundle import and sync, technique mapping and
-//! mitigation planning. (Issue 3, in progress.)
+//! ATT&CK: the embedded knowledge base (mitre/), STIX bundle import and sync, and run-time
+//! enrichment from a full bundle. (Technique mapping and mitigation planning come later, as
+//! `mapper`, `rules` and `plan` beside these modules.)
+//!
+//! - [`stix`] reads a STIX 2.1 ATT&CK bundle, keeping only the object types the catalog needs.
+//! - [`catalog`] is the compact per-domain format committed in mitre/ (facts only: ids, names,
+//!   tactics, platforms, flags, relationships; never description text) and [`Catalog`], the
+//!   indexed, read-only view with lookups in microseconds. [`Catalog::embedded`] is parsed once.
+//! - [`sync`] downloads a newer bundle, checks it and imports it.
+//! - [`enrich`] holds descriptions and procedure examples of a local full bundle in memory, for
+//!   the mapper at run time; they are never written to mitre/.
+//! - [`indicators`]: our own command-line indicator rules (mitre/indicators/), with spans.
+//! - [`responses`]: our own response actions per technique and threat type (playbooks/responses/).
+//! - [`sigma`]: Sigma rules read at training time, and command lines synthesized from them.
+
+pub mod catalog;
+pub mod enrich;
+pub mod indicators;
+pub mod responses;
+pub mod sigma;
+pub mod stix;
+pub mod sync;
+
+pub use catalog::{
+    Analytic, Catalog, Counts, DataComponent, DetectionStrategy, DomainFile, DomainInfo, Group, Mitigation,
+    MitigationLink, Software, Tactic, Technique,
+};
+pub use enrich::{Enrichment, Procedure};
+pub use sync::{import_bundle_bytes, import_bundle_file, sync, ImportReport, SyncOptions, DEFAULT_BUNDLE_URL};
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong reading, importing or downloading ATT&CK data. Every variant names
+/// the file or URL it is about, so a message alone tells the user where to look.
+#[derive(Debug, thiserror::Error)]
+pub enum AttackError {
+    #[error("cannot read {}: {source}", path.display())]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("cannot write {}: {source}", path.display())]
+    Write { path: PathBuf, source: std::io::Error },
+    /// The bytes are not JSON, or an object has a field of the wrong type (line and column inside).
+    #[error("{what} is not a readable STIX bundle: {source}")]
+    Parse { what: String, source: serde_json::Error },
+    /// Valid JSON, but not an ATT&CK bundle (wrong type, no objects, no collection, no matrix...).
+    #[error("{what} is not an ATT&CK STIX bundle: {reason}")]
+    NotABundle { what: String, reason: String },
+    #[error("{what} is {size} bytes, over the limit of {limit} bytes")]
+    TooLarge { what: String, size: u64, limit: u64 },
+    #[error("download of {url} failed: {reason}")]
+    Http { url: String, reason: String },
+    #[error("download of {url} failed: the server answered HTTP {status}")]
+    Status { url: String, status: u16 },
+    /// A compact catalog file (mitre/*.json) that does not parse or contradicts itself.
+    #[error("catalog file {what} is unusable: {reason}")]
+    Catalog { what: String, reason: String },
+}
