@@ -1,0 +1,822 @@
+//! Intake: bytes in, [`Incident`]s out.
+//!
+//! [`detect`] names the format of an input (or says clearly why it is none it knows), [`read`]
+//! reads it in a given format and [`read_auto`] does both. Every format gives one incident, except
+//! `seed004`, which gives one per dataset record.
+//!
+//! Reading is lenient and loud: a line or item that cannot be read is skipped and reported as a
+//! [`Finding`] (code `intake.<kind>`, pointer `/lines/<n>` for line-oriented input or a JSON
+//! pointer into a JSON document), never dropped silently. Only an input with nothing readable in
+//! it is an [`IntakeError`]. Limits (bytes, lines, line length, problems listed, positions kept per
+//! observable) are explicit in [`IntakeOptions`] so hostile input costs bounded time and memory.
+
+pub mod access_log;
+pub mod ecs;
+pub mod jsonl;
+pub mod seed004;
+pub mod syslog;
+pub mod text;
+pub mod wazuh;
+pub mod windows_event;
+
+use super::observables::ObservableSet;
+use super::{Event, Incident, ObservableKind, Severity, Source, TimeRange};
+use crate::finding::{push_segment, Finding};
+use chrono::{DateTime, FixedOffset, NaiveDateTime};
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::borrow::Cow;
+use std::fmt;
+use std::str::FromStr;
+
+/// The input formats intake reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Format {
+    /// Free text (an analyst's note, an e-mail): one description, no events.
+    Text,
+    /// RFC 3164 / RFC 5424 syslog, auth.log.
+    Syslog,
+    /// Apache/nginx common or combined log format.
+    AccessLog,
+    /// One JSON object per line with a `message`, `msg` or `log` text field.
+    Jsonl,
+    /// Windows events as JSON (`EventID`, `Computer`, `TimeCreated`, `EventData`).
+    WindowsEvent,
+    /// Elastic Common Schema alerts or events.
+    Ecs,
+    /// Wazuh alerts (`rule.level`, `agent.name`, `full_log`).
+    Wazuh,
+    /// The seed-004 dataset format: one incident per record.
+    Seed004,
+    /// A log with syslog, access-log and JSON lines mixed; other lines are kept as text events.
+    Mixed,
+}
+
+impl Format {
+    pub const ALL: [Format; 9] = [
+        Format::Text,
+        Format::Syslog,
+        Format::AccessLog,
+        Format::Jsonl,
+        Format::WindowsEvent,
+        Format::Ecs,
+        Format::Wazuh,
+        Format::Seed004,
+        Format::Mixed,
+    ];
+
+    /// The name `--format` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Text => "text",
+            Format::Syslog => "syslog",
+            Format::AccessLog => "access-log",
+            Format::Jsonl => "jsonl",
+            Format::WindowsEvent => "windows-event",
+            Format::Ecs => "ecs",
+            Format::Wazuh => "wazuh",
+            Format::Seed004 => "seed004",
+            Format::Mixed => "mixed",
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Format {
+    type Err = IntakeError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Format::ALL.into_iter().find(|f| f.name() == s).ok_or_else(|| IntakeError::FormatName(s.to_owned()))
+    }
+}
+
+/// Limits and context for reading. Every limit is explicit so a caller can see and change what
+/// hostile input may cost.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IntakeOptions {
+    /// Largest accepted input, in bytes.
+    pub max_bytes: usize,
+    /// Lines read at most; the rest is reported once and ignored.
+    pub max_lines: usize,
+    /// Longer lines are reported and skipped.
+    pub max_line_length: usize,
+    /// Problems listed at most; the others are counted in one last finding.
+    pub max_problems: usize,
+    /// Positions kept per observable (the count is always exact).
+    pub max_occurrences: usize,
+    /// The year of RFC 3164 syslog times, which have none; without it those times are kept as
+    /// written and left out of the time range.
+    pub year: Option<i32>,
+    /// The file name or label recorded in [`Source::name`].
+    pub source_name: Option<String>,
+}
+
+impl Default for IntakeOptions {
+    fn default() -> Self {
+        IntakeOptions {
+            max_bytes: 256 * 1024 * 1024,
+            max_lines: 10_000_000,
+            max_line_length: 1024 * 1024,
+            max_problems: 1000,
+            max_occurrences: 100,
+            year: None,
+            source_name: None,
+        }
+    }
+}
+
+/// What was read: the incidents and every problem met on the way.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IntakeReport {
+    pub format: Format,
+    pub incidents: Vec<Incident>,
+    pub problems: Vec<Finding>,
+}
+
+impl IntakeReport {
+    /// The first (for every format but `seed004`, the only) incident.
+    pub fn incident(&self) -> Option<&Incident> {
+        self.incidents.first()
+    }
+}
+
+/// Why an input could not be read at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IntakeError {
+    #[error("the input is {size} bytes, over the limit of {max} bytes")]
+    TooLarge { size: usize, max: usize },
+    #[error("the input is empty")]
+    Empty,
+    #[error("unknown input format: {0}")]
+    UnknownFormat(String),
+    #[error("not {format} input: {reason}")]
+    NotFormat { format: Format, reason: String },
+    #[error("unknown format name `{0}` (expected auto, text, syslog, access-log, jsonl, windows-event, ecs, wazuh, seed004 or mixed)")]
+    FormatName(String),
+}
+
+/// Detects and reads.
+pub fn read_auto(bytes: &[u8], opts: &IntakeOptions) -> Result<IntakeReport, IntakeError> {
+    check_size(bytes, opts)?;
+    let format = detect(bytes)?;
+    read(bytes, format, opts)
+}
+
+/// Reads `bytes` as `format`.
+pub fn read(bytes: &[u8], format: Format, opts: &IntakeOptions) -> Result<IntakeReport, IntakeError> {
+    check_size(bytes, opts)?;
+    let mut problems = Vec::new();
+    let text = decode(bytes, &mut problems);
+    if text.trim().is_empty() {
+        return Err(IntakeError::Empty);
+    }
+    if format == Format::Seed004 {
+        let (incidents, mut more) = seed004::read(&text, opts)?;
+        problems.append(&mut more);
+        return Ok(IntakeReport { format, incidents, problems });
+    }
+    let mut b = Builder::new(format, opts);
+    b.problems.append(&mut problems);
+    match format {
+        Format::Text => text::read(&text, &mut b),
+        Format::Syslog => each_line(&text, &mut b, syslog::line),
+        Format::AccessLog => each_line(&text, &mut b, access_log::line),
+        Format::Mixed => each_line(&text, &mut b, mixed_line),
+        Format::Jsonl => each_json_object(&text, &mut b, jsonl::item)?,
+        Format::WindowsEvent => each_json_object(&text, &mut b, windows_event::item)?,
+        Format::Ecs => each_json_object(&text, &mut b, ecs::item)?,
+        Format::Wazuh => each_json_object(&text, &mut b, wazuh::item)?,
+        Format::Seed004 => unreachable!("handled above"),
+    }
+    if format != Format::Text && b.events.is_empty() {
+        let first = b.problems.iter().find(|p| p.code != "intake.encoding");
+        let reason = match first {
+            Some(p) => format!("no event could be read; first problem at {}: {}", p.pointer, p.message),
+            None => "no event could be read".to_owned(),
+        };
+        return Err(IntakeError::NotFormat { format, reason });
+    }
+    let (incident, problems) = b.finish(bytes);
+    Ok(IntakeReport { format, incidents: vec![incident], problems })
+}
+
+fn check_size(bytes: &[u8], opts: &IntakeOptions) -> Result<(), IntakeError> {
+    if bytes.len() > opts.max_bytes {
+        return Err(IntakeError::TooLarge { size: bytes.len(), max: opts.max_bytes });
+    }
+    Ok(())
+}
+
+/// UTF-8 text of the input; invalid bytes become U+FFFD and are reported once, at their line.
+fn decode<'a>(bytes: &'a [u8], problems: &mut Vec<Finding>) -> Cow<'a, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Cow::Borrowed(text.strip_prefix('\u{feff}').unwrap_or(text)),
+        Err(e) => {
+            let line = bytes[..e.valid_up_to()].iter().filter(|&&c| c == b'\n').count() + 1;
+            problems.push(Finding::warning(
+                "intake.encoding",
+                format!("/lines/{line}"),
+                format!("line {line}: invalid UTF-8 at byte {}; invalid bytes are read as U+FFFD", e.valid_up_to()),
+            ));
+            Cow::Owned(String::from_utf8_lossy(bytes).into_owned())
+        }
+    }
+}
+
+/// How many non-blank lines [`detect`] looks at.
+const SAMPLE_LINES: usize = 50;
+
+/// Names the format of `bytes`, or says why it is none intake knows.
+///
+/// JSON input (starting with `{` or `[`) is classified by the fields of its first object:
+/// seed-004 record fields, then Wazuh (`rule.level` with `agent`, `full_log`, `decoder` or
+/// `location`), Windows events (`EventID`, `Event.System`), ECS (`@timestamp` with `event`,
+/// `rule`, `host`, `ecs` or `kibana.*`), then JSON Lines (`message`, `msg` or `log`). Other text is
+/// classified by its first 50 non-blank lines: syslog or access log when at least 60% of them
+/// parse as such, mixed when at least 60% parse as one of syslog, access log or JSON, and free text
+/// otherwise. Binary data (NUL bytes, invalid UTF-8) is an error.
+pub fn detect(bytes: &[u8]) -> Result<Format, IntakeError> {
+    let head = &bytes[..bytes.len().min(64 * 1024)];
+    if let Some(at) = head.iter().position(|&c| c == 0) {
+        return Err(IntakeError::UnknownFormat(format!("binary data (a NUL byte at offset {at})")));
+    }
+    let text = match std::str::from_utf8(head) {
+        Ok(t) => t,
+        Err(e) if e.error_len().is_none() => std::str::from_utf8(&head[..e.valid_up_to()]).unwrap_or_default(),
+        Err(e) => {
+            return Err(IntakeError::UnknownFormat(format!(
+                "not UTF-8 text (invalid byte at offset {}); binary data cannot be read",
+                e.valid_up_to()
+            )))
+        }
+    };
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let trimmed = text.trim_start();
+    if trimmed.is_empty() {
+        return Err(IntakeError::Empty);
+    }
+    if trimmed.starts_with('{') || trimmed.starts_with('[') {
+        return detect_json(bytes);
+    }
+    let (mut syslog, mut access, mut json, mut total) = (0, 0, 0, 0);
+    for line in text.lines().map(|l| l.trim_end_matches('\r')).filter(|l| !l.trim().is_empty()).take(SAMPLE_LINES) {
+        total += 1;
+        if line.trim_start().starts_with('{') {
+            json += 1;
+        } else if syslog::parse(line, None).is_some() {
+            syslog += 1;
+        } else if access_log::parse(line).is_some() {
+            access += 1;
+        }
+    }
+    let most = |n: usize| n * 10 >= total * 6;
+    Ok(if most(syslog) {
+        Format::Syslog
+    } else if most(access) {
+        Format::AccessLog
+    } else if most(syslog + access + json) && [syslog, access, json].iter().filter(|&&n| n > 0).count() > 1 {
+        Format::Mixed
+    } else {
+        Format::Text
+    })
+}
+
+fn detect_json(bytes: &[u8]) -> Result<Format, IntakeError> {
+    let text = String::from_utf8_lossy(bytes);
+    let first_line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or_default();
+    let value = match serde_json::from_str::<Value>(first_line) {
+        Ok(v) => v,
+        Err(_) => serde_json::from_str::<Value>(&text).map_err(|e| {
+            IntakeError::UnknownFormat(format!(
+                "the input starts like JSON but is not JSON (line {}, column {}: {e})",
+                e.line(),
+                e.column()
+            ))
+        })?,
+    };
+    let sample = match &value {
+        Value::Array(items) => items.first(),
+        v => Some(v),
+    };
+    let Some(Value::Object(obj)) = sample else {
+        return Err(IntakeError::UnknownFormat(
+            "JSON that is not an object or a list of objects; expected alerts, events or dataset records".into(),
+        ));
+    };
+    if seed004::looks_like(obj) {
+        return Ok(Format::Seed004);
+    }
+    if wazuh::looks_like(obj) {
+        return Ok(Format::Wazuh);
+    }
+    if windows_event::looks_like(obj) {
+        return Ok(Format::WindowsEvent);
+    }
+    if ecs::looks_like(obj) {
+        return Ok(Format::Ecs);
+    }
+    if jsonl::looks_like(obj) {
+        return Ok(Format::Jsonl);
+    }
+    let keys: Vec<&str> = obj.keys().take(12).map(String::as_str).collect();
+    Err(IntakeError::UnknownFormat(format!(
+        "JSON objects with none of the fields of a known format (keys: {}); expected a seed-004 record, a Wazuh \
+         or ECS alert, a Windows event, or JSON Lines with a `message` field (force one with --format)",
+        keys.join(", ")
+    )))
+}
+
+/// Calls `f` on every non-blank line (1-based number, text without `\r`) within the line limits;
+/// a line `f` rejects is reported as `intake.bad-line` with its reason.
+fn each_line(text: &str, b: &mut Builder<'_>, mut f: impl FnMut(&mut Builder<'_>, usize, &str) -> Result<(), String>) {
+    for (i, line) in text.split('\n').enumerate() {
+        let n = i + 1;
+        if n > b.opts.max_lines {
+            b.problem(Finding::warning(
+                "intake.too-many-lines",
+                format!("/lines/{n}"),
+                format!("stopped at line {n}: the limit is {} lines (raise it with --max-lines)", b.opts.max_lines),
+            ));
+            break;
+        }
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if line.trim().is_empty() {
+            continue;
+        }
+        if line.len() > b.opts.max_line_length {
+            b.problem(Finding::warning(
+                "intake.line-too-long",
+                format!("/lines/{n}"),
+                format!(
+                    "line {n} is {} bytes, over the limit of {} (raise it with --max-line-length); skipped",
+                    line.len(),
+                    b.opts.max_line_length
+                ),
+            ));
+            continue;
+        }
+        if let Err(why) = f(b, n, line) {
+            b.problem(Finding::warning("intake.bad-line", format!("/lines/{n}"), format!("line {n}: {why}")));
+        }
+    }
+}
+
+/// One line of a mixed log: JSON, syslog or access log, otherwise a plain text event.
+fn mixed_line(b: &mut Builder<'_>, n: usize, line: &str) -> Result<(), String> {
+    if line.trim_start().starts_with('{') {
+        let value: Value = serde_json::from_str(line).map_err(|e| format!("invalid JSON ({e})"))?;
+        let Value::Object(obj) = &value else { return Err("a JSON line that is not an object".into()) };
+        return jsonl::item(b, Some(n), obj, line);
+    }
+    if let Some(parsed) = syslog::parse(line, b.opts.year) {
+        syslog::add(b, n, line, parsed);
+        return Ok(());
+    }
+    if let Some(parsed) = access_log::parse(line) {
+        access_log::add(b, n, line, parsed);
+        return Ok(());
+    }
+    let idx = b.event(Event { details: line.to_owned(), raw: line.to_owned(), line: Some(n), ..Event::default() });
+    b.scan_raw(idx);
+    Ok(())
+}
+
+/// The reader of one JSON object: `line` is its line for JSON Lines input, `raw` its text.
+type ItemReader = fn(&mut Builder<'_>, Option<usize>, &Map<String, Value>, &str) -> Result<(), String>;
+
+/// Calls `read` on every object of a JSON document (one object, or a list: pointer `/<index>`) or
+/// of JSON Lines (pointer `/lines/<n>`). Items that are not objects or that `read` rejects are
+/// reported as `intake.bad-item` / `intake.bad-line`.
+fn each_json_object(text: &str, b: &mut Builder<'_>, read: ItemReader) -> Result<(), IntakeError> {
+    let format = b.format;
+    let trimmed = text.trim_start();
+    if !(trimmed.starts_with('{') || trimmed.starts_with('[')) {
+        return Err(IntakeError::NotFormat {
+            format,
+            reason: "expected JSON (an object, a list of objects, or one object per line)".into(),
+        });
+    }
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Array(items)) => {
+            for (i, item) in items.iter().enumerate() {
+                let result = match item {
+                    Value::Object(obj) => read(b, None, obj, &item.to_string()),
+                    other => Err(format!("expected an object, found {}", shape(other))),
+                };
+                if let Err(why) = result {
+                    b.problem(Finding::warning("intake.bad-item", format!("/{i}"), format!("item {i}: {why}")));
+                }
+            }
+            Ok(())
+        }
+        Ok(Value::Object(obj)) => {
+            let raw = serde_json::to_string(&obj).unwrap_or_default();
+            if let Err(why) = read(b, None, &obj, &raw) {
+                b.problem(Finding::warning("intake.bad-item", "", why));
+            }
+            Ok(())
+        }
+        Ok(other) => Err(IntakeError::NotFormat {
+            format,
+            reason: format!("expected an object or a list of objects, found {}", shape(&other)),
+        }),
+        Err(whole) => {
+            let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or_default();
+            if serde_json::from_str::<Value>(first).is_err() {
+                return Err(IntakeError::NotFormat {
+                    format,
+                    reason: format!("invalid JSON at line {}, column {}: {whole}", whole.line(), whole.column()),
+                });
+            }
+            each_line(text, b, |b, n, line| {
+                let value: Value = serde_json::from_str(line).map_err(|e| format!("invalid JSON ({e})"))?;
+                match &value {
+                    Value::Object(obj) => read(b, Some(n), obj, line),
+                    other => Err(format!("expected a JSON object, found {}", shape(other))),
+                }
+            });
+            Ok(())
+        }
+    }
+}
+
+pub(crate) fn shape(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Parses the time formats the readers meet: RFC 3339, ISO 8601 with a `+0000` offset or none
+/// (read as UTC), and the access-log form `10/Oct/2000:13:55:36 -0700`.
+pub fn parse_time(s: &str) -> Option<DateTime<FixedOffset>> {
+    let s = s.trim();
+    if s.len() < 10 || s.len() > 64 {
+        return None;
+    }
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t);
+    }
+    for fmt in ["%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%d %H:%M:%S%.f%z", "%d/%b/%Y:%H:%M:%S %z"] {
+        if let Ok(t) = DateTime::parse_from_str(s, fmt) {
+            return Some(t);
+        }
+    }
+    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(s, fmt) {
+            return Some(t.and_utc().fixed_offset());
+        }
+    }
+    None
+}
+
+/// The byte offset of `inner` in `outer` when `inner` is a slice of it.
+pub(crate) fn offset_in(outer: &str, inner: &str) -> Option<usize> {
+    let start = (inner.as_ptr() as usize).checked_sub(outer.as_ptr() as usize)?;
+    (start + inner.len() <= outer.len()).then_some(start)
+}
+
+/// Collects one incident as the readers go.
+pub struct Builder<'o> {
+    pub(crate) opts: &'o IntakeOptions,
+    pub(crate) format: Format,
+    pub(crate) events: Vec<Event>,
+    pub(crate) set: ObservableSet,
+    pub(crate) problems: Vec<Finding>,
+    suppressed: usize,
+    pub(crate) severity: Severity,
+    first: Option<DateTime<FixedOffset>>,
+    last: Option<DateTime<FixedOffset>>,
+    pub(crate) id: Option<String>,
+    pub(crate) title: Option<String>,
+    pub(crate) description: Option<String>,
+    pub(crate) name: Option<String>,
+    pub(crate) free: IndexMap<String, Value>,
+}
+
+impl<'o> Builder<'o> {
+    pub(crate) fn new(format: Format, opts: &'o IntakeOptions) -> Self {
+        Builder {
+            opts,
+            format,
+            events: Vec::new(),
+            set: ObservableSet::new(opts.max_occurrences.max(1)),
+            problems: Vec::new(),
+            suppressed: 0,
+            severity: Severity::Unknown,
+            first: None,
+            last: None,
+            id: None,
+            title: None,
+            description: None,
+            name: opts.source_name.clone(),
+            free: IndexMap::new(),
+        }
+    }
+
+    /// Reports a problem, up to [`IntakeOptions::max_problems`].
+    pub(crate) fn problem(&mut self, finding: Finding) {
+        if self.problems.len() < self.opts.max_problems {
+            self.problems.push(finding);
+        } else {
+            self.suppressed += 1;
+        }
+    }
+
+    /// Adds an event; its timestamp is normalized to RFC 3339 when it parses, and counts towards
+    /// the time range.
+    pub(crate) fn event(&mut self, event: Event) -> usize {
+        let time = event.timestamp.as_deref().and_then(parse_time);
+        self.event_at(event, time)
+    }
+
+    /// Adds an event whose time the reader already parsed (`None`: not understood; the timestamp
+    /// is kept as written).
+    pub(crate) fn event_at(&mut self, mut event: Event, time: Option<DateTime<FixedOffset>>) -> usize {
+        if let Some(t) = time {
+            self.time(t);
+            event.timestamp = Some(t.to_rfc3339());
+        }
+        self.events.push(event);
+        self.events.len() - 1
+    }
+
+    /// An event time already parsed by the reader.
+    pub(crate) fn time(&mut self, t: DateTime<FixedOffset>) {
+        if self.first.is_none_or(|f| t < f) {
+            self.first = Some(t);
+        }
+        if self.last.is_none_or(|l| t > l) {
+            self.last = Some(t);
+        }
+    }
+
+    pub(crate) fn severity(&mut self, severity: Severity) {
+        self.severity = self.severity.max(severity);
+    }
+
+    /// Scans the raw text of event `idx`.
+    pub(crate) fn scan_raw(&mut self, idx: usize) {
+        if let Some(event) = self.events.get(idx) {
+            self.set.scan(&event.raw, "raw", Some(idx));
+        }
+    }
+
+    /// Adds a value known to be of `kind` (a typed field): `raw` is found at `span.0` of `field`.
+    pub(crate) fn typed(
+        &mut self,
+        kind: ObservableKind,
+        raw: &str,
+        span: (usize, usize),
+        field: &str,
+        event: Option<usize>,
+    ) {
+        self.set.typed(kind, raw, span.0, field, event);
+    }
+
+    /// Scans every text value of an event's JSON object. Values under keys that name a user, a
+    /// host or a command line are taken whole as that kind (a scanner cannot tell that `deploy`
+    /// is a user name); every other text is scanned. `field` is the value's JSON pointer.
+    pub(crate) fn scan_json(&mut self, obj: &Map<String, Value>, event: usize) {
+        let mut stack: Vec<(String, &str, &str, &Value)> = Vec::new();
+        for (k, v) in obj.iter().rev() {
+            let mut p = String::new();
+            push_segment(&mut p, k);
+            stack.push((p, "", k, v));
+        }
+        let mut depth_guard = 0usize;
+        while let Some((pointer, parent, key, value)) = stack.pop() {
+            depth_guard += 1;
+            if depth_guard > 100_000 {
+                break;
+            }
+            match value {
+                Value::String(s) => match typed_kind(parent, key) {
+                    Some(kind) => {
+                        self.typed(kind, s, (0, s.len()), &pointer, Some(event));
+                        if kind == ObservableKind::CommandLine {
+                            self.set.scan(s, &pointer, Some(event));
+                        }
+                    }
+                    None => self.set.scan(s, &pointer, Some(event)),
+                },
+                Value::Object(map) => {
+                    // `{"Name": "TargetUserName", "#text": "bob"}` (Windows XML as JSON).
+                    let alias = ["Name", "@Name", "name"].iter().find_map(|n| map.get(*n).and_then(Value::as_str));
+                    for (k, v) in map.iter().rev() {
+                        let mut p = pointer.clone();
+                        push_segment(&mut p, k);
+                        let text_key = matches!(k.as_str(), "#text" | "text" | "value" | "Value");
+                        match alias {
+                            Some(a) if text_key => stack.push((p, key, a, v)),
+                            _ => stack.push((p, key, k, v)),
+                        }
+                    }
+                }
+                Value::Array(items) => {
+                    for (i, v) in items.iter().enumerate().rev() {
+                        stack.push((format!("{pointer}/{i}"), parent, key, v));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The incident, and the problems.
+    pub(crate) fn finish(mut self, input: &[u8]) -> (Incident, Vec<Finding>) {
+        if self.suppressed > 0 {
+            self.problems.push(Finding::warning(
+                "intake.more-problems",
+                "",
+                format!(
+                    "{} more problems not listed (the limit is --max-problems {})",
+                    self.suppressed, self.opts.max_problems
+                ),
+            ));
+        }
+        let time_range = match (self.first, self.last) {
+            (Some(a), Some(b)) => Some(TimeRange { start: a.to_rfc3339(), end: b.to_rfc3339() }),
+            _ => None,
+        };
+        let summary = self.summary(time_range.as_ref());
+        let title = self.title.take().filter(|t| !t.trim().is_empty()).unwrap_or_else(|| summary.0.clone());
+        let description = self.description.take().unwrap_or(summary.1);
+        let incident = Incident {
+            id: self.id.take().filter(|s| !s.is_empty()).unwrap_or_else(|| derived_id(self.format, input)),
+            title: shorten(&title, 200),
+            description,
+            source: Source { format: self.format.name().to_owned(), name: self.name.take() },
+            severity: self.severity,
+            time_range,
+            events: self.events,
+            observables: self.set.into_vec(),
+            free: self.free,
+        };
+        (incident, self.problems)
+    }
+
+    /// A title and description for inputs that carry none: the commonest actions and the hosts.
+    fn summary(&self, range: Option<&TimeRange>) -> (String, String) {
+        let mut actions: IndexMap<&str, usize> = IndexMap::new();
+        let mut hosts: IndexMap<&str, usize> = IndexMap::new();
+        for e in &self.events {
+            *actions.entry(e.action.as_deref().unwrap_or("event")).or_default() += 1;
+            if let Some(h) = &e.host {
+                *hosts.entry(h.as_str()).or_default() += 1;
+            }
+        }
+        actions.sort_by(|_, a, _, b| b.cmp(a));
+        let top: Vec<String> = actions.iter().take(5).map(|(a, n)| format!("{n} {a}")).collect();
+        let host_list: Vec<&str> = hosts.keys().take(5).copied().collect();
+        let on = if host_list.is_empty() { String::new() } else { format!(" on {}", host_list.join(", ")) };
+        let title = match actions.first() {
+            Some((a, n)) => format!("{}: {n} {a}{on}", self.format),
+            None => format!("{} input", self.format),
+        };
+        let mut description = format!("{} events from {} input{on}", self.events.len(), self.format);
+        if !top.is_empty() {
+            description.push_str(&format!(": {}", top.join(", ")));
+        }
+        if let Some(r) = range {
+            description.push_str(&format!(", from {} to {}", r.start, r.end));
+        }
+        description.push('.');
+        (title, description)
+    }
+}
+
+/// Keys whose whole text is an observable of a known kind (`parent` is the enclosing key, for
+/// `user.name` / `host.name`; dotted flat keys are split the same way).
+fn typed_kind(parent: &str, key: &str) -> Option<ObservableKind> {
+    let (parent, key) = match key.rsplit_once('.') {
+        Some((p, k)) => (p.rsplit('.').next().unwrap_or(p), k),
+        None => (parent, key),
+    };
+    let key = key.to_ascii_lowercase();
+    let parent = parent.to_ascii_lowercase();
+    match (parent.as_str(), key.as_str()) {
+        ("user" | "source_user" | "destination_user", "name")
+        | (_, "username" | "user_name" | "srcuser" | "dstuser" | "targetusername" | "subjectusername")
+        | (_, "accountname" | "account_name" | "suser" | "duser" | "user") => Some(ObservableKind::User),
+        ("host" | "agent", "name" | "hostname")
+        | (_, "hostname" | "computer" | "computer_name" | "computername" | "workstationname" | "host") => {
+            Some(ObservableKind::Host)
+        }
+        (_, "command_line" | "commandline" | "cmdline" | "parentcommandline" | "parent_command_line") => {
+            Some(ObservableKind::CommandLine)
+        }
+        _ => None,
+    }
+}
+
+/// `incident--<uuid>` from a hash of the format and the input (its first MiB, last 64 KiB and
+/// length: enough to tell inputs apart without hashing 100 MB), so the id is stable across runs.
+fn derived_id(format: Format, input: &[u8]) -> String {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    let head = &input[..input.len().min(1 << 20)];
+    let tail = &input[input.len().saturating_sub(1 << 16)..];
+    let mut bytes = [0u8; 16];
+    for (seed, chunk) in bytes.chunks_mut(8).enumerate() {
+        let mut h = DefaultHasher::new();
+        (seed, format.name(), head, tail, input.len()).hash(&mut h);
+        chunk.copy_from_slice(&h.finish().to_le_bytes());
+    }
+    format!("incident--{}", uuid::Builder::from_custom_bytes(bytes).into_uuid())
+}
+
+/// At most `max` bytes of the first line of `s`, cut at a character boundary, with `...` when cut.
+pub(crate) fn shorten(s: &str, max: usize) -> String {
+    let line = s.lines().next().unwrap_or_default().trim();
+    if line.len() <= max {
+        return line.to_owned();
+    }
+    let mut end = max;
+    while !line.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}...", &line[..end])
+}
+
+/// Reads a text field of a JSON object (a number or boolean as its text).
+pub(crate) fn text_of(value: Option<&Value>) -> Option<String> {
+    match value? {
+        Value::String(s) if !s.trim().is_empty() => Some(s.clone()),
+        v @ (Value::Number(_) | Value::Bool(_)) => Some(v.to_string()),
+        _ => None,
+    }
+}
+
+/// `obj[path]` where `path` is dotted (`host.name`) and the object may be nested, flat with
+/// dotted keys, or a mix of both (ECS documents are all three in the wild).
+pub(crate) fn get_path<'v>(obj: &'v Map<String, Value>, path: &str) -> Option<&'v Value> {
+    if let Some(v) = obj.get(path) {
+        return Some(v);
+    }
+    let mut split = path.match_indices('.').map(|(i, _)| i);
+    split.find_map(|i| match obj.get(&path[..i]) {
+        Some(Value::Object(inner)) => get_path(inner, &path[i + 1..]),
+        _ => None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn format_names_round_trip() {
+        for f in Format::ALL {
+            assert_eq!(f.name().parse::<Format>().ok(), Some(f));
+            assert_eq!(serde_json::to_value(f).ok(), Some(Value::String(f.name().into())));
+        }
+        assert!(matches!("xml".parse::<Format>(), Err(IntakeError::FormatName(_))));
+    }
+
+    #[test]
+    fn times_and_paths() {
+        assert!(parse_time("2026-03-02T04:11:09Z").is_some());
+        assert!(parse_time("2024-03-02T04:11:09.123+0000").is_some());
+        assert!(parse_time("10/Oct/2000:13:55:36 -0700").is_some());
+        assert!(parse_time("2024-03-02 04:11:09").is_some());
+        assert!(parse_time("yesterday").is_none());
+        let v: Value = serde_json::json!({"host": {"name": "a"}, "user.name": "b", "x": {"y.z": 1}});
+        let obj = v.as_object().unwrap();
+        assert_eq!(get_path(obj, "host.name"), Some(&Value::from("a")));
+        assert_eq!(get_path(obj, "user.name"), Some(&Value::from("b")));
+        assert_eq!(get_path(obj, "x.y.z"), Some(&Value::from(1)));
+        assert_eq!(get_path(obj, "host.ip"), None);
+    }
+
+    #[test]
+    fn detection_and_errors() {
+        assert_eq!(detect(b"Hello, the server was hacked.\nPlease help."), Ok(Format::Text));
+        assert!(matches!(detect(b"\x00\x01binary"), Err(IntakeError::UnknownFormat(_))));
+        assert!(matches!(detect(b"\xff\xfe\xfa\xfb garbage"), Err(IntakeError::UnknownFormat(_))));
+        assert!(matches!(detect(b"{\"a\": 1}"), Err(IntakeError::UnknownFormat(m)) if m.contains("keys: a")));
+        assert!(matches!(detect(b"   \n"), Err(IntakeError::Empty)));
+        let opts = IntakeOptions { max_bytes: 4, ..IntakeOptions::default() };
+        assert_eq!(read_auto(b"hello", &opts), Err(IntakeError::TooLarge { size: 5, max: 4 }));
+    }
+
+    #[test]
+    fn typed_keys() {
+        assert_eq!(typed_kind("user", "name"), Some(ObservableKind::User));
+        assert_eq!(typed_kind("", "user.name"), Some(ObservableKind::User));
+        assert_eq!(typed_kind("EventData", "TargetUserName"), Some(ObservableKind::User));
+        assert_eq!(typed_kind("", "host.name"), Some(ObservableKind::Host));
+        assert_eq!(typed_kind("process", "command_line"), Some(ObservableKind::CommandLine));
+        assert_eq!(typed_kind("os", "name"), None);
+    }
+}
