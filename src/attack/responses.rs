@@ -31,7 +31,6 @@
 //! - `manual`: text for a person; values are inserted as they are (control characters refused).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::fmt;
 use std::sync::LazyLock;
 
 use serde::{Deserialize, Serialize};
@@ -206,77 +205,9 @@ pub enum Platform {
     Any,
 }
 
-/// The kinds of observables an action acts on; also the placeholder names of commands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ObservableKind {
-    Ipv4,
-    Ipv6,
-    Domain,
-    Url,
-    Email,
-    Md5,
-    Sha1,
-    Sha256,
-    FilePath,
-    User,
-    Host,
-    Process,
-    CommandLine,
-    Cve,
-    RegistryKey,
-}
-
-impl ObservableKind {
-    pub const ALL: [ObservableKind; 15] = [
-        ObservableKind::Ipv4,
-        ObservableKind::Ipv6,
-        ObservableKind::Domain,
-        ObservableKind::Url,
-        ObservableKind::Email,
-        ObservableKind::Md5,
-        ObservableKind::Sha1,
-        ObservableKind::Sha256,
-        ObservableKind::FilePath,
-        ObservableKind::User,
-        ObservableKind::Host,
-        ObservableKind::Process,
-        ObservableKind::CommandLine,
-        ObservableKind::Cve,
-        ObservableKind::RegistryKey,
-    ];
-
-    /// The name used in `acts_on` and in `{{placeholders}}`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ObservableKind::Ipv4 => "ipv4",
-            ObservableKind::Ipv6 => "ipv6",
-            ObservableKind::Domain => "domain",
-            ObservableKind::Url => "url",
-            ObservableKind::Email => "email",
-            ObservableKind::Md5 => "md5",
-            ObservableKind::Sha1 => "sha1",
-            ObservableKind::Sha256 => "sha256",
-            ObservableKind::FilePath => "file_path",
-            ObservableKind::User => "user",
-            ObservableKind::Host => "host",
-            ObservableKind::Process => "process",
-            ObservableKind::CommandLine => "command_line",
-            ObservableKind::Cve => "cve",
-            ObservableKind::RegistryKey => "registry_key",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<ObservableKind> {
-        ObservableKind::ALL.into_iter().find(|k| k.as_str() == name)
-    }
-}
-
-impl fmt::Display for ObservableKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+/// The kinds of observables an action acts on; also the placeholder names of commands. One
+/// vocabulary with intake, so extracted observables fill placeholders directly.
+pub use crate::incident::ObservableKind;
 
 /// An operator-configured value a file's commands use (for example the identity provider's URL).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -123,9 +123,10 @@ pub struct Event {
     pub line: Option<usize>,
 }
 
-/// The kinds of observable [`observables`] extracts.
+/// The kinds of observable: what [`observables`] extracts, what response actions act on, and the
+/// `{{placeholder}}` names of their command templates (one vocabulary for the whole pipeline).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[serde(rename_all = "snake_case")]
 pub enum ObservableKind {
     Ipv4,
     Ipv6,
@@ -138,6 +139,9 @@ pub enum ObservableKind {
     FilePath,
     User,
     Host,
+    /// A process or executable name (`Stop-Process -Name {{process}}`); taken from events' image
+    /// fields, not from free text.
+    Process,
     CommandLine,
     Cve,
     RegistryKey,
@@ -145,7 +149,7 @@ pub enum ObservableKind {
 
 impl ObservableKind {
     /// Every kind, in the order summaries list them.
-    pub const ALL: [ObservableKind; 14] = [
+    pub const ALL: [ObservableKind; 15] = [
         ObservableKind::Ipv4,
         ObservableKind::Ipv6,
         ObservableKind::Domain,
@@ -157,12 +161,13 @@ impl ObservableKind {
         ObservableKind::FilePath,
         ObservableKind::User,
         ObservableKind::Host,
+        ObservableKind::Process,
         ObservableKind::CommandLine,
         ObservableKind::Cve,
         ObservableKind::RegistryKey,
     ];
 
-    /// The serialized name (`file-path`, `ipv4`, ...).
+    /// The serialized name (`ipv4`, `file_path`, ...), also the placeholder name in commands.
     pub fn as_str(self) -> &'static str {
         match self {
             ObservableKind::Ipv4 => "ipv4",
@@ -173,13 +178,19 @@ impl ObservableKind {
             ObservableKind::Md5 => "md5",
             ObservableKind::Sha1 => "sha1",
             ObservableKind::Sha256 => "sha256",
-            ObservableKind::FilePath => "file-path",
+            ObservableKind::FilePath => "file_path",
             ObservableKind::User => "user",
             ObservableKind::Host => "host",
-            ObservableKind::CommandLine => "command-line",
+            ObservableKind::Process => "process",
+            ObservableKind::CommandLine => "command_line",
             ObservableKind::Cve => "cve",
-            ObservableKind::RegistryKey => "registry-key",
+            ObservableKind::RegistryKey => "registry_key",
         }
+    }
+
+    /// The kind with this serialized name.
+    pub fn from_name(name: &str) -> Option<ObservableKind> {
+        ObservableKind::ALL.into_iter().find(|k| k.as_str() == name)
     }
 }
 
