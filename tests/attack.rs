@@ -2,13 +2,16 @@
 //! lookups, deterministic re-import, `mitre sync` against a local HTTP server, enrichment, and the
 //! CLI end to end.
 
+mod common;
+
+use common::cli;
+
 use cacao_forge::attack::{self, Catalog, Enrichment, SyncOptions};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::LazyLock;
 use std::time::Duration;
 
@@ -296,15 +299,6 @@ fn sync_errors_are_clear_and_leave_the_catalog_alone() {
 
 // ---------------------------------------------------------------------------------------------
 // The CLI
-
-fn cli(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_cacao-forge")).args(args).output().expect("run cacao-forge");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 #[test]
 fn cli_info_show_and_tactic() {

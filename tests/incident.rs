@@ -2,11 +2,14 @@
 //! reported with their line numbers, unknown formats refused clearly, the seed-004 sample read
 //! through its generator view, tricky observables, the JSON Schema of incidents, and the CLI.
 
+mod common;
+
+use common::cli;
+
 use cacao_forge::incident::intake::{self, detect, read, read_auto, Format, IntakeError, IntakeOptions};
 use cacao_forge::incident::{Incident, ObservableKind as K, Severity, SCHEMA};
 use serde_json::{json, Value};
 use std::path::PathBuf;
-use std::process::Command;
 
 const AUTH_LOG: &str = "\
 Mar  2 04:11:09 bastion-01 sshd[4411]: Failed password for invalid user admin from 203.0.113.45 port 51022 ssh2
@@ -354,23 +357,24 @@ fn same_input_same_id_and_no_panic_on_garbage() {
         b"Mar 99 99:99:99 h x: y",
         "é[.]ü hxxp://ü[.]é/\u{ffff}".as_bytes(),
     ];
+    // Garbage gives an error that says something, or a report that accounts for the input (an
+    // incident or a problem): never a panic, never a silent empty success.
+    let accounted = |r: Result<intake::IntakeReport, IntakeError>, what: &str| match r {
+        Ok(report) => {
+            assert!(!report.incidents.is_empty() || !report.problems.is_empty(), "{what}: read as nothing, silently")
+        }
+        Err(e) => assert!(!e.to_string().trim().is_empty(), "{what}: empty error"),
+    };
     for g in garbage {
-        let _ = read_auto(g, &opts());
+        let name = String::from_utf8_lossy(g).into_owned();
+        accounted(read_auto(g, &opts()), &name);
         for f in Format::ALL {
-            let _ = read(g, f, &opts());
+            accounted(read(g, f, &opts()), &format!("{name} as {f:?}"));
         }
     }
     let deep = "[".repeat(10_000);
-    let _ = read_auto(deep.as_bytes(), &opts());
-}
-
-fn cli(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_cacao-forge")).args(args).output().expect("run cacao-forge");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let err = read_auto(deep.as_bytes(), &opts()).expect_err("10,000 open brackets are not an incident");
+    assert!(!err.to_string().is_empty());
 }
 
 #[test]

@@ -119,15 +119,23 @@ fn step_shape_rules() {
 #[test]
 fn id_prefix_must_match_object_type() {
     let f = findings(|d| d["workflow"][A1]["type"] = json!("end"));
-    assert_finding(&f, "semantic.id-type-mismatch", &format!("/workflow/{A1}"));
+    // Built-in types: a schema rule, reported once, at `type`.
+    assert_finding(&f, "schema.const", &format!("/workflow/{A1}/type"));
+    assert!(!f.iter().any(|(c, _)| c.starts_with("semantic.id")), "reported twice: {f:#?}");
     let f = findings(|d| {
         let t = d["target_definitions"]["ssh--00000000-0000-4000-8000-00000000000b"].take();
         d["target_definitions"] = json!({"linux--00000000-0000-4000-8000-00000000000b": t});
         d["workflow"][A1]["targets"][0] = json!("linux--00000000-0000-4000-8000-00000000000b");
     });
-    assert_finding(&f, "semantic.id-type-mismatch", "/target_definitions/linux--00000000-0000-4000-8000-00000000000b");
+    assert_finding(&f, "schema.const", "/target_definitions/linux--00000000-0000-4000-8000-00000000000b/type");
+    assert!(!f.iter().any(|(c, _)| c.starts_with("semantic.id")), "reported twice: {f:#?}");
+    // A custom type (open vocabulary) under another custom prefix: only semantics can tell.
+    let agent = "soarca--00000000-0000-4000-8000-00000000000a";
+    let f = findings(|d| d["agent_definitions"][agent]["type"] = json!("soarca-manual"));
+    assert_finding(&f, "semantic.id-type-mismatch", &format!("/agent_definitions/{agent}"));
     let f = findings(|d| d["id"] = json!("playbook--not-a-uuid"));
-    assert_finding(&f, "semantic.bad-id", "/id");
+    assert_finding(&f, "schema.pattern", "/id");
+    assert!(!f.iter().any(|(c, _)| c.starts_with("semantic.")), "reported twice: {f:#?}");
 }
 
 #[test]

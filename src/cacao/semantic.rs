@@ -5,6 +5,7 @@
 //! is in [`CODES`] and in the README.
 
 use super::ids;
+use super::model::AgentTargetType;
 use crate::finding::{pointer, push_segment, Finding};
 use crate::workflow::analysis::{cycle_has_while, Analysis};
 use crate::workflow::graph::{StepKind, WorkflowGraph};
@@ -32,8 +33,7 @@ pub const CODES: &[(&str, &str)] = &[
     ("semantic.unreachable-step", "a step cannot be reached from workflow_start or workflow_exception"),
     ("semantic.cycle-without-while", "a cycle does not pass through a while-condition step"),
     ("semantic.switch-no-cases", "a switch-condition step has no cases"),
-    ("semantic.id-type-mismatch", "an object's id prefix does not match its type"),
-    ("semantic.bad-id", "an identifier is not <type>--<UUID>"),
+    ("semantic.id-type-mismatch", "a custom-type agent or target whose id prefix is not its type"),
     ("semantic.bad-email", "a contact e-mail address is not an address (local@domain)"),
     ("semantic.modified-before-created", "modified is earlier than created"),
     ("semantic.valid-until-before-valid-from", "valid_until is not later than valid_from"),
@@ -165,14 +165,14 @@ fn check_references(root: &Map<String, Value>, g: &WorkflowGraph, out: &mut Vec<
     }
 }
 
-/// Per-step rules: id prefix vs type, switch cases.
+/// Per-step rules the schema cannot express: switch cases. (Id form and prefix-vs-type of steps are
+/// schema rules: the step file is chosen by the id prefix and pins `type`.)
 fn check_step_shapes(root: &Map<String, Value>, out: &mut Vec<Finding>) {
     let Some(workflow) = get_obj(root, "workflow") else { return };
     for (id, step) in workflow {
         let Some(step) = step.as_object() else { continue };
         let here = || pointer(&["workflow", id]);
         let step_type = step.get("type").and_then(Value::as_str).unwrap_or("");
-        check_id(id, Some(step_type).filter(|t| !t.is_empty()), here, "workflow step", out);
         // on_completion mixed with on_success/on_failure, parallel width and end steps that point
         // onwards are schema rules (schemas/workflows/): reported once, from there.
         if step_type == "switch-condition" && get_obj(step, "cases").is_none_or(Map::is_empty) {
@@ -185,21 +185,26 @@ fn check_step_shapes(root: &Map<String, Value>, out: &mut Vec<Finding>) {
     }
 }
 
-/// Checks that `id` is `<expected_type>--<uuid>`; `kind` names the object in messages.
-/// `at` builds the pointer, only when there is something to report.
-fn check_id(id: &str, expected_type: Option<&str>, at: impl Fn() -> String, kind: &str, out: &mut Vec<Finding>) {
-    if let Err(e) = ids::check(id) {
-        out.push(Finding::error("semantic.bad-id", at(), format!("{kind} id: {e}")));
-        return;
-    }
-    if let (Some(expected), Some(found)) = (expected_type, ids::object_type_of(id)) {
-        if found != expected {
-            out.push(Finding::error(
-                "semantic.id-type-mismatch",
-                at(),
-                format!("{kind} `{id}` has type `{expected}` but its id says `{found}`; the id must start with `{expected}--`"),
-            ));
-        }
+/// The schema checks every id's form, and that built-in agent/target types use their own prefix.
+/// What it cannot know is a custom type (open vocabulary) under a custom prefix: the spec still
+/// wants the prefix to be the type (`soarca-manual--…` for type `soarca-manual`).
+fn check_custom_agent_prefix(
+    id: &str,
+    def_type: Option<&str>,
+    at: impl Fn() -> String,
+    kind: &str,
+    out: &mut Vec<Finding>,
+) {
+    let (Some(expected), Some(found)) = (def_type, ids::object_type_of(id)) else { return };
+    let built_in = |t: &str| AgentTargetType::KNOWN.contains(&t);
+    if found != expected && !built_in(found) && !built_in(expected) && ids::check(id).is_ok() {
+        out.push(Finding::error(
+            "semantic.id-type-mismatch",
+            at(),
+            format!(
+                "{kind} `{id}` has type `{expected}` but its id says `{found}`; the id must start with `{expected}--`"
+            ),
+        ));
     }
 }
 
@@ -266,8 +271,8 @@ fn check_flow(g: &WorkflowGraph, a: &Analysis, out: &mut Vec<Finding>) {
     }
 }
 
-/// Agents, targets, auth infos, extensions and markings: ids well-formed, typed, and referenced
-/// definitions present.
+/// Agents, targets, auth infos, extensions and markings: custom-type prefixes, contact addresses,
+/// and referenced definitions present.
 fn check_definitions(root: &Map<String, Value>, out: &mut Vec<Finding>) {
     let auth = get_obj(root, "authentication_info_definitions");
     for (section, kind) in [
@@ -280,8 +285,9 @@ fn check_definitions(root: &Map<String, Value>, out: &mut Vec<Finding>) {
         let Some(defs) = get_obj(root, section) else { continue };
         for (id, def) in defs {
             let here = || pointer(&[section, id]);
-            let def_type = def.get("type").and_then(Value::as_str);
-            check_id(id, def_type, here, kind, out);
+            if matches!(section, "agent_definitions" | "target_definitions") {
+                check_custom_agent_prefix(id, def.get("type").and_then(Value::as_str), here, kind, out);
+            }
             if let Some(emails) = def.get("contact").and_then(|c| c.get("email")).and_then(Value::as_object) {
                 for (kind_of_address, address) in emails {
                     let Some(address) = address.as_str() else { continue };
@@ -332,9 +338,6 @@ fn check_definitions(root: &Map<String, Value>, out: &mut Vec<Finding>) {
                 ));
             }
         }
-    }
-    if let Some(id) = root.get("id").and_then(Value::as_str) {
-        check_id(id, Some("playbook"), || "/id".to_owned(), "playbook", out);
     }
 }
 

@@ -26,3 +26,22 @@ pub fn examples() -> Vec<(String, Vec<u8>)> {
     assert_eq!(out.len(), 18, "expected the 18 CACAO examples in ../shared/cacao/examples");
     out
 }
+
+/// Runs the built binary from the repository root.
+pub fn run_cli(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_cacao-forge"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run cacao-forge")
+}
+
+/// Runs the binary: (exit code, stdout, stderr).
+pub fn cli(args: &[&str]) -> (i32, String, String) {
+    let out = run_cli(args);
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
