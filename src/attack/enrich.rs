@@ -115,6 +115,13 @@ impl Enrichment {
         self.procedures.get(technique_id).map_or(&[], Vec::as_slice)
     }
 
+    /// Ids of the techniques that have procedure examples, sorted.
+    pub fn techniques_with_procedures(&self) -> Vec<&str> {
+        let mut ids: Vec<&str> = self.procedures.keys().map(String::as_str).collect();
+        ids.sort_unstable();
+        ids
+    }
+
     /// Number of techniques with a description.
     pub fn described(&self) -> usize {
         self.descriptions.len()

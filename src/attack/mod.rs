@@ -16,6 +16,7 @@
 pub mod catalog;
 pub mod enrich;
 pub mod indicators;
+pub mod mapper;
 pub mod responses;
 pub mod sigma;
 pub mod stix;

@@ -5,11 +5,13 @@
 use clap::{Args, Parser, Subcommand};
 use std::process::ExitCode;
 
+mod eval;
 mod fmt;
 mod graph;
 mod intake;
 mod mitre;
 mod score;
+mod train;
 mod validate;
 
 #[derive(Debug, Parser)]
@@ -40,6 +42,10 @@ enum Command {
     Intake(intake::IntakeArgs),
     /// The embedded ATT&CK knowledge base: import, sync, info, lookups.
     Mitre(mitre::MitreArgs),
+    /// Train a model the project ships (the technique mapper).
+    Train(train::TrainArgs),
+    /// Measure a model on labelled data (the technique mapper).
+    Eval(eval::EvalArgs),
 }
 
 /// Limits shared by every command that reads playbooks.
@@ -88,6 +94,8 @@ pub fn main() -> ExitCode {
         Command::Fmt(args) => fmt::run(args),
         Command::Intake(args) => intake::run(args),
         Command::Mitre(args) => mitre::run(args),
+        Command::Train(args) => train::run(args),
+        Command::Eval(args) => eval::run(args),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,

@@ -1,0 +1,362 @@
+//! Technique mapping: a command line, a log line or a whole incident in, ranked ATT&CK techniques
+//! out, each with a score in [0, 1], its tactics and the evidence (which span of which event
+//! triggered it).
+//!
+//! Two components are fused per parent technique:
+//! - the indicator rules ([`super::indicators`]): hand-written, high precision, sub-technique
+//!   specific, with the matched span and a reason;
+//! - the learned model ([`model::LinearModel`], trained by `cacao-forge train mapper`, see
+//!   [`train`]): broad recall over every technique it saw in training, with the tokens that pushed
+//!   its score up as evidence.
+//!
+//! The fused score of a parent technique is `w·r + (1 − w)·p`, where `r` is the rules' noisy-or
+//! score and `p` the model's probability (w = [`MapperConfig::rule_weight`]). Ranking is at
+//! parent level (what both components agree on); the id shown is the sub-technique the rules
+//! matched when there is one. For an incident, each event is mapped on its own and a technique's
+//! score is the noisy-or of its best [`MapperConfig::events_per_technique`] event scores, so a
+//! technique seen in several events ranks above one seen once, and many weak events cannot add up
+//! to certainty.
+
+pub mod eval;
+pub mod features;
+pub mod model;
+pub mod train;
+
+use super::indicators::{indicators, parent_of, IndicatorSet};
+use super::Catalog;
+use crate::incident::Incident;
+use features::Features;
+use model::LinearModel;
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// Knobs of the mapper. The defaults are the ones the shipped figures were measured with.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MapperConfig {
+    /// Techniques returned.
+    pub top_k: usize,
+    /// Weight of the indicator rules against the model, in [0, 1].
+    pub rule_weight: f32,
+    /// Techniques scoring below this are left out of incident results (the ranked list for a
+    /// single text always has `top_k` entries).
+    pub min_score: f32,
+    /// Event scores combined per technique for an incident.
+    pub events_per_technique: usize,
+    /// Events of an incident looked at; later ones are counted as skipped.
+    pub max_events: usize,
+    /// Evidence spans kept per technique.
+    pub max_evidence: usize,
+}
+
+impl Default for MapperConfig {
+    fn default() -> Self {
+        MapperConfig {
+            top_k: 5,
+            rule_weight: 0.5,
+            min_score: 0.1,
+            events_per_technique: 3,
+            max_events: 100_000,
+            max_evidence: 5,
+        }
+    }
+}
+
+/// Where a piece of evidence came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EvidenceSource {
+    /// An indicator rule matched.
+    Rule,
+    /// The learned model weighed this token towards the technique.
+    Model,
+}
+
+/// Why a technique was mapped: a span of one text of the incident.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Evidence {
+    /// Index of the event in the incident; `None` for the title/description or a lone text.
+    pub event: Option<usize>,
+    /// `details` for an event, `description` for the incident's title and description, `text` for
+    /// a lone text.
+    pub field: String,
+    /// Byte span within that field.
+    pub span: (usize, usize),
+    /// The text of the span.
+    pub text: String,
+    pub source: EvidenceSource,
+    /// The rule's reason, or the model's contribution.
+    pub why: String,
+    /// How much this piece weighs: the rule pattern's weight, or the model's token contribution
+    /// relative to the strongest one.
+    pub weight: f32,
+}
+
+/// A mapped technique.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TechniqueMatch {
+    /// Sub-technique when the rules saw one, else the parent.
+    pub id: String,
+    pub parent: String,
+    pub name: String,
+    /// Tactic shortnames ("credential-access"), in matrix order.
+    pub tactics: Vec<String>,
+    /// In [0, 1].
+    pub score: f32,
+    /// The indicator rules' part of the score and the model's probability, for review.
+    pub rule_score: f32,
+    pub model_score: f32,
+    pub evidence: Vec<Evidence>,
+}
+
+/// The mapping of a whole incident.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IncidentMapping {
+    pub techniques: Vec<TechniqueMatch>,
+    /// Texts mapped (events plus the description, if any).
+    pub texts_mapped: usize,
+    /// Events beyond [`MapperConfig::max_events`].
+    pub events_skipped: usize,
+}
+
+/// Reusable buffers for mapping many texts without allocating per text.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    features: Features,
+    probs: Vec<f32>,
+    buckets: Vec<u32>,
+}
+
+/// The mapper: indicator rules + learned model + catalog for names and tactics.
+#[derive(Debug, Clone)]
+pub struct Mapper {
+    indicators: &'static IndicatorSet,
+    model: &'static LinearModel,
+    catalog: &'static Catalog,
+    class_of: HashMap<String, usize>,
+    pub config: MapperConfig,
+}
+
+/// Per-parent scores of one text, before names and evidence are attached.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParentScore {
+    pub parent: String,
+    pub score: f32,
+    pub rule: f32,
+    pub model: f32,
+    /// The best-scoring sub-technique the rules matched, if any.
+    pub sub: Option<String>,
+}
+
+impl Mapper {
+    /// The shipped mapper: embedded rules, model and catalog.
+    pub fn embedded() -> Mapper {
+        Mapper::new(indicators(), LinearModel::embedded(), Catalog::embedded(), MapperConfig::default())
+    }
+
+    /// A mapper over the given parts; a model loaded at run time must be leaked or kept in a
+    /// static by the caller (the mapper is cheap to clone and shares them).
+    pub fn new(
+        indicators: &'static IndicatorSet,
+        model: &'static LinearModel,
+        catalog: &'static Catalog,
+        config: MapperConfig,
+    ) -> Mapper {
+        let class_of = model.classes().iter().enumerate().map(|(i, c)| (c.clone(), i)).collect();
+        Mapper { indicators, model, catalog, class_of, config }
+    }
+
+    pub fn model(&self) -> &LinearModel {
+        self.model
+    }
+
+    /// Every parent technique with a score for `text`, best first. Ties break on the id so the
+    /// order is deterministic.
+    pub fn rank_parents(&self, text: &str, scratch: &mut Scratch) -> Vec<ParentScore> {
+        let w = self.config.rule_weight.clamp(0.0, 1.0);
+        let mut by_parent: HashMap<String, ParentScore> = HashMap::new();
+        for (id, score) in self.indicators.rank(text) {
+            let parent = parent_of(&id).to_string();
+            let entry = by_parent.entry(parent.clone()).or_insert_with(|| ParentScore {
+                parent,
+                score: 0.0,
+                rule: 0.0,
+                model: 0.0,
+                sub: None,
+            });
+            if id.contains('.') {
+                if entry.sub.is_none() {
+                    entry.sub = Some(id.clone());
+                }
+            }
+            entry.rule = entry.rule.max(score);
+        }
+        self.model.features().extract_into(text, &mut scratch.features);
+        self.model.probabilities_into(&scratch.features, &mut scratch.probs, &mut scratch.buckets);
+        for (class, &p) in scratch.probs.iter().enumerate() {
+            let parent = &self.model.classes()[class];
+            if let Some(entry) = by_parent.get_mut(parent.as_str()) {
+                entry.model = p;
+            } else {
+                by_parent.insert(
+                    parent.clone(),
+                    ParentScore { parent: parent.clone(), score: 0.0, rule: 0.0, model: p, sub: None },
+                );
+            }
+        }
+        let mut ranked: Vec<ParentScore> = by_parent
+            .into_values()
+            .map(|mut s| {
+                s.score = (w * s.rule + (1.0 - w) * s.model).clamp(0.0, 1.0);
+                s
+            })
+            .collect();
+        ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.parent.cmp(&b.parent)));
+        ranked
+    }
+
+    /// The top `config.top_k` parent ids for `text` (what `eval mapper` writes).
+    pub fn top_parents(&self, text: &str, scratch: &mut Scratch) -> Vec<String> {
+        self.rank_parents(text, scratch).into_iter().take(self.config.top_k).map(|s| s.parent).collect()
+    }
+
+    /// Maps one text (a command line, a log line, a paragraph): the top `config.top_k` techniques
+    /// with evidence.
+    pub fn map_text(&self, text: &str) -> Vec<TechniqueMatch> {
+        let mut scratch = Scratch::default();
+        let ranked = self.rank_parents(text, &mut scratch);
+        ranked
+            .into_iter()
+            .take(self.config.top_k)
+            .map(|s| {
+                let evidence = self.evidence(text, None, "text", &s, &mut scratch);
+                self.technique_match(&s, s.score, evidence)
+            })
+            .collect()
+    }
+
+    /// Maps an incident: every event's details (or raw line when details are empty) and the
+    /// title + description, combined per technique.
+    pub fn map_incident(&self, incident: &Incident) -> IncidentMapping {
+        let mut scratch = Scratch::default();
+        let mut texts: Vec<(Option<usize>, &str, String)> = Vec::new();
+        let description = [incident.title.as_str(), incident.description.as_str()]
+            .iter()
+            .filter(|s| !s.trim().is_empty())
+            .copied()
+            .collect::<Vec<_>>()
+            .join("\n");
+        if !description.is_empty() {
+            texts.push((None, "description", description));
+        }
+        let looked_at = incident.events.len().min(self.config.max_events);
+        for (i, event) in incident.events.iter().take(looked_at).enumerate() {
+            let (field, text) =
+                if event.details.trim().is_empty() { ("raw", &event.raw) } else { ("details", &event.details) };
+            if !text.trim().is_empty() {
+                texts.push((Some(i), field, text.clone()));
+            }
+        }
+
+        struct Acc {
+            scores: Vec<f32>,
+            best: ParentScore,
+            evidence: Vec<Evidence>,
+        }
+        let mut acc: HashMap<String, Acc> = HashMap::new();
+        for (event, field, text) in &texts {
+            let ranked = self.rank_parents(text, &mut scratch);
+            for s in ranked.into_iter().take(self.config.top_k.max(5)) {
+                if s.score < self.config.min_score {
+                    break;
+                }
+                let evidence = self.evidence(text, *event, field, &s, &mut scratch);
+                let a = acc.entry(s.parent.clone()).or_insert_with(|| Acc {
+                    scores: Vec::new(),
+                    best: s.clone(),
+                    evidence: Vec::new(),
+                });
+                a.scores.push(s.score);
+                if s.score > a.best.score {
+                    a.best = s.clone();
+                }
+                if a.evidence.len() < self.config.max_evidence {
+                    let room = self.config.max_evidence - a.evidence.len();
+                    a.evidence.extend(evidence.into_iter().take(room));
+                }
+            }
+        }
+        let mut techniques: Vec<TechniqueMatch> = acc
+            .into_values()
+            .map(|mut a| {
+                a.scores.sort_by(|x, y| y.total_cmp(x));
+                let miss: f32 =
+                    a.scores.iter().take(self.config.events_per_technique.max(1)).map(|s| 1.0 - s).product();
+                self.technique_match(&a.best, (1.0 - miss).clamp(0.0, 1.0), a.evidence)
+            })
+            .collect();
+        techniques.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.parent.cmp(&b.parent)));
+        techniques.truncate(self.config.top_k);
+        IncidentMapping { techniques, texts_mapped: texts.len(), events_skipped: incident.events.len() - looked_at }
+    }
+
+    fn technique_match(&self, s: &ParentScore, score: f32, evidence: Vec<Evidence>) -> TechniqueMatch {
+        let id = s.sub.clone().unwrap_or_else(|| s.parent.clone());
+        let technique = self.catalog.technique(&id).or_else(|| self.catalog.technique(&s.parent));
+        TechniqueMatch {
+            id,
+            parent: s.parent.clone(),
+            name: technique.map(|t| t.name.clone()).unwrap_or_default(),
+            tactics: technique.map(|t| t.tactics.clone()).unwrap_or_default(),
+            score,
+            rule_score: s.rule,
+            model_score: s.model,
+            evidence,
+        }
+    }
+
+    /// Evidence for one parent in one text: the rule hits under it, then the model's strongest
+    /// tokens.
+    fn evidence(
+        &self,
+        text: &str,
+        event: Option<usize>,
+        field: &str,
+        s: &ParentScore,
+        scratch: &mut Scratch,
+    ) -> Vec<Evidence> {
+        let mut out = Vec::new();
+        for hit in self.indicators.matches(text) {
+            if parent_of(hit.technique) == s.parent {
+                out.push(Evidence {
+                    event,
+                    field: field.to_string(),
+                    span: hit.span,
+                    text: text[hit.span.0..hit.span.1].to_string(),
+                    source: EvidenceSource::Rule,
+                    why: format!("{}: {}", hit.technique, hit.why),
+                    weight: hit.weight,
+                });
+            }
+        }
+        out.sort_by(|a, b| b.weight.total_cmp(&a.weight));
+        if let Some(&class) = self.class_of.get(&s.parent) {
+            self.model.features().extract_into(text, &mut scratch.features);
+            let contributions = self.model.token_contributions(&scratch.features, class);
+            let strongest = contributions.first().map_or(1.0, |c| c.1).max(f32::MIN_POSITIVE);
+            for (t, c) in contributions.into_iter().take(3) {
+                let tok = scratch.features.tokens[t];
+                out.push(Evidence {
+                    event,
+                    field: field.to_string(),
+                    span: (tok.start, tok.end),
+                    text: text.get(tok.start..tok.end).unwrap_or_default().to_string(),
+                    source: EvidenceSource::Model,
+                    why: format!("learned weight {c:+.2} towards {}", s.parent),
+                    weight: c / strongest,
+                });
+            }
+        }
+        out.truncate(self.config.max_evidence);
+        out
+    }
+}

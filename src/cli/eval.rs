@@ -1,0 +1,79 @@
+//! `cacao-forge eval mapper --data FILE.jsonl [--json] [--predictions OUT.jsonl]`: ranks every
+//! labelled command line and prints top-1/top-5 accuracy and a confusion summary. Predictions are
+//! written one row per input row, in input order: `{"techniques": ["T1059", ...]}`.
+
+use super::{read_limited, write_output, Outcome};
+use anyhow::{Context, Result};
+use cacao_forge::attack::mapper::eval::{evaluate, read_rows};
+use cacao_forge::attack::mapper::Mapper;
+use clap::{Args, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    #[command(subcommand)]
+    what: EvalWhat,
+}
+
+#[derive(Debug, Subcommand)]
+enum EvalWhat {
+    /// Technique mapping of command lines: rows {"text": ..., "technique_id": "T1059.001"}.
+    Mapper(MapperArgs),
+}
+
+#[derive(Debug, Args)]
+struct MapperArgs {
+    /// Labelled rows as JSONL.
+    #[arg(long)]
+    data: PathBuf,
+    /// Print the figures as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Write the ranked techniques of each row here (JSONL, input order).
+    #[arg(long)]
+    predictions: Option<PathBuf>,
+    /// Techniques ranked per row (at least 5 are always written).
+    #[arg(long, default_value_t = 5)]
+    top_k: usize,
+    /// Largest accepted data file, in bytes.
+    #[arg(long, default_value_t = 256 << 20)]
+    max_bytes: usize,
+}
+
+pub fn run(args: EvalArgs) -> Result<Outcome> {
+    match args.what {
+        EvalWhat::Mapper(a) => eval_mapper(a),
+    }
+}
+
+fn eval_mapper(a: MapperArgs) -> Result<Outcome> {
+    let bytes = read_limited(&a.data, a.max_bytes)?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        anyhow::anyhow!("{} is not UTF-8 (first bad byte at offset {})", a.data.display(), e.utf8_error().valid_up_to())
+    })?;
+    let rows = read_rows(&text).map_err(|errors| {
+        let shown: Vec<String> = errors.iter().take(10).map(|e| format!("  {}", e)).collect();
+        anyhow::anyhow!(
+            "{}: {} bad row(s):\n{}{}",
+            a.data.display(),
+            errors.len(),
+            shown.join("\n"),
+            if errors.len() > 10 { "\n  ..." } else { "" }
+        )
+    })?;
+    let mut mapper = Mapper::embedded();
+    mapper.config.top_k = a.top_k.max(5);
+    let (report, predictions) = evaluate(&mapper, &rows);
+    if let Some(path) = &a.predictions {
+        let mut out = String::with_capacity(predictions.len() * 48);
+        for p in &predictions {
+            out.push_str(&serde_json::json!({ "techniques": p }).to_string());
+            out.push('\n');
+        }
+        std::fs::write(path, out).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    let printed =
+        if a.json { serde_json::to_string_pretty(&report)? } else { report.summary(&a.data.display().to_string()) };
+    write_output(None, &printed)?;
+    Ok(Outcome::Success)
+}
