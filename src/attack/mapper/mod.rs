@@ -52,7 +52,7 @@ impl Default for MapperConfig {
     fn default() -> Self {
         MapperConfig {
             top_k: 5,
-            rule_weight: 0.5,
+            rule_weight: 0.6,
             min_score: 0.1,
             events_per_technique: 3,
             max_events: 100_000,
