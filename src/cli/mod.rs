@@ -10,6 +10,7 @@ mod fmt;
 mod graph;
 mod intake;
 mod mitre;
+mod plan;
 mod score;
 mod train;
 mod validate;
@@ -42,6 +43,8 @@ enum Command {
     Intake(intake::IntakeArgs),
     /// The embedded ATT&CK knowledge base: import, sync, info, lookups.
     Mitre(mitre::MitreArgs),
+    /// Map an incident to ATT&CK techniques and print an ordered mitigation plan.
+    Plan(plan::PlanArgs),
     /// Train a model the project ships (the technique mapper).
     Train(train::TrainArgs),
     /// Measure a model on labelled data (the technique mapper).
@@ -94,6 +97,7 @@ pub fn main() -> ExitCode {
         Command::Fmt(args) => fmt::run(args),
         Command::Intake(args) => intake::run(args),
         Command::Mitre(args) => mitre::run(args),
+        Command::Plan(args) => plan::run(args),
         Command::Train(args) => train::run(args),
         Command::Eval(args) => eval::run(args),
     };
