@@ -2,12 +2,15 @@
 //!
 //! The crate reads top-down as the pipeline does; see ARCHITECTURE.md for the map. Every stage is
 //! usable on its own: [`cacao`] (model, identifiers, schema and semantic validation), [`workflow`]
-//! (petgraph graph, analyses, drawings) and [`score`] (node/edge recall against a reference).
+//! (petgraph graph, analyses, drawings) and [`score`] (node/edge recall against a reference);
+//! [`plan`] turns an incident into an ordered mitigation plan (ATT&CK mitigations and response
+//! actions per mapped technique, phase by phase).
 
 pub mod attack;
 pub mod cacao;
 pub mod finding;
 pub mod incident;
+pub mod plan;
 pub mod score;
 pub mod workflow;
 

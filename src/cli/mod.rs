@@ -11,6 +11,7 @@ mod graph;
 mod intake;
 mod map;
 mod mitre;
+mod plan;
 mod score;
 mod train;
 mod validate;
@@ -45,6 +46,8 @@ enum Command {
     Map(map::MapArgs),
     /// The embedded ATT&CK knowledge base: import, sync, info, lookups.
     Mitre(mitre::MitreArgs),
+    /// Map an incident to ATT&CK techniques and print an ordered mitigation plan.
+    Plan(plan::PlanArgs),
     /// Train a model the project ships (the technique mapper).
     Train(train::TrainArgs),
     /// Measure a model on labelled data (the technique mapper).
@@ -98,6 +101,7 @@ pub fn main() -> ExitCode {
         Command::Intake(args) => intake::run(args),
         Command::Mitre(args) => mitre::run(args),
         Command::Map(args) => map::run(args),
+        Command::Plan(args) => plan::run(args),
         Command::Train(args) => train::run(args),
         Command::Eval(args) => eval::run(args),
     };
