@@ -176,8 +176,10 @@ fn auth_log_download_then_execution() {
     let cmds = commands(&remove["action"]);
     assert_eq!(cmds.len(), 1, "{cmds:?}");
     assert!(cmds[0].contains("rm -f -- '/tmp/.k.sh'"), "{cmds:?}");
+    // No command acts on them as a file: a manual telemetry search may quote the whole command
+    // line (`/usr/bin/curl -fsSL ...`), which is a command_line observable, not a target.
     let everything = all_commands(plan).join("\n");
-    for never in ["/usr/bin/curl", "'/home/deploy'", "'/bin/bash'"] {
+    for never in ["'/usr/bin/curl'", "'/home/deploy'", "'/bin/bash'", "-- /usr/bin/curl", "rm -f -- '/usr"] {
         assert!(!everything.contains(never), "{never} was targeted");
     }
 
