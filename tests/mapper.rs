@@ -176,3 +176,29 @@ fn train_mapper_builds_a_loadable_model_and_held_out_sets_from_shared_data() {
     assert_eq!(code, 2);
     assert!(err.contains("nowhere.jsonl") && err.contains("missing"), "{err}");
 }
+
+#[test]
+fn a_local_bundle_enriches_mapping_at_run_time() {
+    let bundle = repo().join("../shared/mitre/enterprise-attack.json");
+    assert!(bundle.is_file(), "missing {}: this test needs the read-only ../shared folder", bundle.display());
+    // A procedure-only tell: an API name no rule pattern carries.
+    let text = "loader.exe resolved ZwUnmapViewOfSection and NtWriteVirtualMemory before resuming the thread";
+    let (_, plain, _) = cli(&["map", "--text", text, "--json", "--min-score", "0"]);
+    let (code, enriched, err) =
+        cli(&["map", "--text", text, "--json", "--min-score", "0", "--bundle", bundle.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let model_scores = |out: &str| -> Vec<(String, f64)> {
+        let v: Value = serde_json::from_str(out).unwrap();
+        v["techniques"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| (t["parent"].as_str().unwrap().to_string(), t["model_score"].as_f64().unwrap()))
+            .collect()
+    };
+    assert_ne!(model_scores(&plain), model_scores(&enriched), "the bundle changes the ranking inputs");
+    assert!(model_scores(&enriched).iter().any(|(t, _)| t == "T1055"), "{enriched}");
+    let (code, _, err) = cli(&["map", "--text", "x", "--bundle", "no/such/bundle.json"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no/such/bundle.json"), "{err}");
+}

@@ -1,6 +1,7 @@
 //! ATT&CK: the embedded knowledge base (mitre/), STIX bundle import and sync, and run-time
-//! enrichment from a full bundle. (Technique mapping and mitigation planning come later, as
-//! `mapper`, `rules` and `plan` beside these modules.)
+//! enrichment from a full bundle, our own indicator rules and response knowledge, and technique
+//! mapping ([`mapper`]). Mitigation planning, which combines a mapping with the response
+//! knowledge, lives in `crate::plan`.
 //!
 //! - [`stix`] reads a STIX 2.1 ATT&CK bundle, keeping only the object types the catalog needs.
 //! - [`catalog`] is the compact per-domain format committed in mitre/ (facts only: ids, names,
@@ -12,6 +13,8 @@
 //! - [`indicators`]: our own command-line indicator rules (mitre/indicators/), with spans.
 //! - [`responses`]: our own response actions per technique and threat type (playbooks/responses/).
 //! - [`sigma`]: Sigma rules read at training time, and command lines synthesized from them.
+//! - [`mapper`]: incident or text in, ranked techniques with scores and evidence out (rules fused
+//!   with a learned model trained by `cacao-forge train mapper`).
 
 pub mod catalog;
 pub mod enrich;

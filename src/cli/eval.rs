@@ -8,7 +8,7 @@ use cacao_forge::attack::indicators::indicators;
 use cacao_forge::attack::mapper::eval::{evaluate, read_rows};
 use cacao_forge::attack::mapper::model::LinearModel;
 use cacao_forge::attack::mapper::{Mapper, MapperConfig};
-use cacao_forge::attack::Catalog;
+use cacao_forge::attack::{Catalog, Enrichment};
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
 
@@ -44,6 +44,12 @@ struct MapperArgs {
     /// Weight of the indicator rules against the model, in [0, 1] (1 = rules only, 0 = model only).
     #[arg(long, default_value_t = MapperConfig::default().rule_weight)]
     rule_weight: f32,
+    /// A full ATT&CK bundle whose descriptions and procedure examples enrich mapping at run time.
+    #[arg(long, env = "CACAO_FORGE_BUNDLE")]
+    bundle: Option<PathBuf>,
+    /// Share of the model's probabilities given to the procedure similarity (with --bundle).
+    #[arg(long, default_value_t = MapperConfig::default().procedure_weight)]
+    procedure_weight: f32,
     /// Largest accepted data file, in bytes.
     #[arg(long, default_value_t = 256 << 20)]
     max_bytes: usize,
@@ -84,6 +90,10 @@ fn eval_mapper(a: MapperArgs) -> Result<Outcome> {
     };
     mapper.config.top_k = a.top_k.max(5);
     mapper.config.rule_weight = a.rule_weight;
+    mapper.config.procedure_weight = a.procedure_weight.clamp(0.0, 1.0);
+    if let Some(bundle) = &a.bundle {
+        mapper = mapper.with_enrichment(&Enrichment::from_bundle(bundle)?);
+    }
     let (report, predictions) = evaluate(&mapper, &rows);
     if let Some(path) = &a.predictions {
         let mut out = String::with_capacity(predictions.len() * 48);

@@ -31,6 +31,9 @@ pub struct MapArgs {
     /// Print JSON instead of a summary.
     #[arg(long)]
     json: bool,
+    /// A full ATT&CK bundle whose descriptions and procedure examples enrich mapping at run time.
+    #[arg(long, env = "CACAO_FORGE_BUNDLE")]
+    bundle: Option<PathBuf>,
     /// Largest accepted input, in bytes.
     #[arg(long, default_value_t = IntakeOptions::default().max_bytes)]
     max_bytes: usize,
@@ -43,6 +46,9 @@ pub fn run(args: MapArgs) -> Result<Outcome> {
     let mut mapper = Mapper::embedded();
     mapper.config.top_k = args.top_k.max(1);
     mapper.config.min_score = args.min_score;
+    if let Some(bundle) = &args.bundle {
+        mapper = mapper.with_enrichment(&cacao_forge::attack::Enrichment::from_bundle(bundle)?);
+    }
     let mut out = String::new();
     let mut mapped = 0usize;
     if let Some(text) = &args.text {

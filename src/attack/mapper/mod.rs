@@ -20,6 +20,7 @@
 pub mod eval;
 pub mod features;
 pub mod model;
+pub mod retrieval;
 pub mod train;
 
 use super::indicators::{indicators, parent_of, IndicatorHit, IndicatorSet};
@@ -27,8 +28,10 @@ use super::Catalog;
 use crate::incident::Incident;
 use features::Features;
 use model::LinearModel;
+use retrieval::ProcedureIndex;
 use serde::Serialize;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Knobs of the mapper. The defaults are the ones the shipped figures were measured with.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -46,6 +49,9 @@ pub struct MapperConfig {
     pub max_events: usize,
     /// Evidence spans kept per technique.
     pub max_evidence: usize,
+    /// Share of the model's probabilities replaced by the similarity to MITRE's procedure
+    /// examples, when a full bundle was loaded ([`Mapper::with_procedures`]).
+    pub procedure_weight: f32,
 }
 
 impl Default for MapperConfig {
@@ -57,6 +63,7 @@ impl Default for MapperConfig {
             events_per_technique: 3,
             max_events: 100_000,
             max_evidence: 5,
+            procedure_weight: 0.2,
         }
     }
 }
@@ -126,6 +133,7 @@ pub struct Scratch {
     buckets: Vec<u32>,
     rule: Vec<f32>,
     order: Vec<u32>,
+    retrieval_features: Features,
 }
 
 /// The mapper: indicator rules + learned model + catalog for names and tactics.
@@ -135,6 +143,7 @@ pub struct Mapper {
     model: &'static LinearModel,
     catalog: &'static Catalog,
     class_of: HashMap<String, usize>,
+    procedures: Option<Arc<ProcedureIndex>>,
     pub config: MapperConfig,
 }
 
@@ -164,7 +173,26 @@ impl Mapper {
         config: MapperConfig,
     ) -> Mapper {
         let class_of = model.classes().iter().enumerate().map(|(i, c)| (c.clone(), i)).collect();
-        Mapper { indicators, model, catalog, class_of, config }
+        Mapper { indicators, model, catalog, class_of, procedures: None, config }
+    }
+
+    /// Adds run-time enrichment from a full local bundle: MITRE's descriptions and procedure
+    /// examples, indexed with the model's features (see [`retrieval`]).
+    pub fn with_procedures(mut self, index: Arc<ProcedureIndex>) -> Mapper {
+        self.procedures = Some(index);
+        self
+    }
+
+    /// Builds the procedure index from an enrichment and adds it.
+    pub fn with_enrichment(self, enrichment: &super::Enrichment) -> Mapper {
+        let ids: Vec<String> = self.catalog.techniques().iter().map(|t| t.id.clone()).collect();
+        let index = ProcedureIndex::build(enrichment, *self.model.features(), &ids);
+        self.with_procedures(Arc::new(index))
+    }
+
+    /// Whether a procedure index is in use.
+    pub fn has_procedures(&self) -> bool {
+        self.procedures.is_some()
     }
 
     pub fn model(&self) -> &LinearModel {
@@ -179,6 +207,13 @@ impl Mapper {
         let classes = self.model.classes();
         self.model.features().extract_into(text, &mut scratch.features);
         self.model.probabilities_into(&scratch.features, &mut scratch.probs, &mut scratch.buckets);
+        if let Some(index) = &self.procedures {
+            let a = self.config.procedure_weight.clamp(0.0, 1.0);
+            let dist = index.distribution(text, &mut scratch.retrieval_features);
+            for (c, p) in scratch.probs.iter_mut().enumerate() {
+                *p = (1.0 - a) * *p + a * dist.get(classes[c].as_str()).copied().unwrap_or(0.0);
+            }
+        }
         scratch.rule.clear();
         scratch.rule.resize(classes.len(), 0.0);
         // Rule hits on parents the model has no class for, and the sub-techniques the rules saw.
