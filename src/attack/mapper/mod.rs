@@ -59,7 +59,7 @@ impl Default for MapperConfig {
         MapperConfig {
             top_k: 5,
             rule_weight: 0.6,
-            min_score: 0.1,
+            min_score: 0.2,
             events_per_technique: 3,
             max_events: 100_000,
             max_evidence: 5,
