@@ -232,8 +232,14 @@ impl IndicatorSet {
     /// entry for the parent of each hit sub-technique whose parent has no hit of its own (scored
     /// with the best of its sub-techniques). Ties sort sub-techniques before their parent, then by id.
     pub fn rank(&self, text: &str) -> Vec<(String, f32)> {
+        Self::rank_hits(&self.matches(text))
+    }
+
+    /// [`IndicatorSet::rank`] over hits already found (so a caller that also needs the hits as
+    /// evidence runs the patterns once).
+    pub fn rank_hits(hits: &[IndicatorHit<'_>]) -> Vec<(String, f32)> {
         let mut miss: HashMap<&str, f32> = HashMap::new();
-        for hit in self.matches(text) {
+        for hit in hits {
             *miss.entry(hit.technique).or_insert(1.0) *= 1.0 - hit.weight.clamp(0.0, 1.0);
         }
         let mut scores: HashMap<String, f32> = miss.iter().map(|(t, m)| (t.to_string(), 1.0 - m)).collect();

@@ -134,6 +134,8 @@ pub struct Scratch {
     rule: Vec<f32>,
     order: Vec<u32>,
     retrieval_features: Features,
+    /// The rule hits of the text last ranked (evidence reuses them).
+    hits: Vec<IndicatorHit<'static>>,
 }
 
 /// The mapper: indicator rules + learned model + catalog for names and tactics.
@@ -219,7 +221,8 @@ impl Mapper {
         // Rule hits on parents the model has no class for, and the sub-techniques the rules saw.
         let mut extra: Vec<ParentScore> = Vec::new();
         let mut subs: Vec<(usize, String)> = Vec::new();
-        for (id, score) in self.indicators.rank(text) {
+        scratch.hits = self.indicators.matches(text);
+        for (id, score) in IndicatorSet::rank_hits(&scratch.hits) {
             let parent = parent_of(&id);
             match self.class_of.get(parent) {
                 Some(&c) => {
@@ -287,11 +290,10 @@ impl Mapper {
     pub fn map_text(&self, text: &str) -> Vec<TechniqueMatch> {
         let mut scratch = Scratch::default();
         let ranked = self.rank_parents(text, self.config.top_k, &mut scratch);
-        let hits = self.indicators.matches(text);
         ranked
             .into_iter()
             .map(|s| {
-                let evidence = self.evidence(text, None, "text", &s, &hits, &scratch.features);
+                let evidence = self.evidence(text, None, "text", &s, &scratch.hits, &scratch.features);
                 self.technique_match(&s, s.score, evidence)
             })
             .collect()
@@ -331,12 +333,11 @@ impl Mapper {
             if ranked.first().is_none_or(|s| s.score < self.config.min_score) {
                 continue;
             }
-            let hits = self.indicators.matches(text);
             for s in ranked {
                 if s.score < self.config.min_score {
                     break;
                 }
-                let evidence = self.evidence(text, *event, field, &s, &hits, &scratch.features);
+                let evidence = self.evidence(text, *event, field, &s, &scratch.hits, &scratch.features);
                 let a = acc.entry(s.parent.clone()).or_insert_with(|| Acc {
                     scores: Vec::new(),
                     best: s.clone(),

@@ -272,12 +272,13 @@ impl LinearModel {
     pub fn token_contributions(&self, features: &Features, class: usize) -> Vec<(usize, f32)> {
         let mut scratch = Vec::new();
         let value = unique_buckets(features, &mut scratch);
+        // Each distinct bucket counts once (as in scoring), credited to the first token that
+        // produced it: sort (bucket, token) pairs and keep the first of each bucket.
+        let mut pairs: Vec<(u32, u32)> = features.items.clone();
+        pairs.sort_by_key(|&(b, t)| (b, t));
+        pairs.dedup_by_key(|p| p.0);
         let mut per_token = vec![0f32; features.tokens.len()];
-        let mut seen = std::collections::HashSet::new();
-        for &(b, t) in &features.items {
-            if !seen.insert(b) {
-                continue;
-            }
+        for (b, t) in pairs {
             let (lo, hi) = (self.offsets[b as usize] as usize, self.offsets[b as usize + 1] as usize);
             if let Some(i) = self.classes[lo..hi].iter().position(|&c| usize::from(c) == class) {
                 if let Some(slot) = per_token.get_mut(t as usize) {
