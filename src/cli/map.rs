@@ -154,6 +154,7 @@ fn write_technique(out: &mut String, m: &TechniqueMatch, _text: &str) {
         let source = match e.source {
             EvidenceSource::Rule => "rule",
             EvidenceSource::Model => "model",
+            EvidenceSource::Declared => "declared",
         };
         let _ = writeln!(out, "      {source}: {:?} at {place} {}..{}: {}", e.text, e.span.0, e.span.1, e.why);
     }

@@ -49,6 +49,9 @@ pub struct MapperConfig {
     pub max_events: usize,
     /// Evidence spans kept per technique.
     pub max_evidence: usize,
+    /// Score a technique gets from being named by the alert source (Wazuh `rule.mitre.id`, ECS
+    /// `threat.technique`); combined by noisy-or with what the texts show.
+    pub declared_weight: f32,
     /// Share of the model's probabilities replaced by the similarity to MITRE's procedure
     /// examples, when a full bundle was loaded ([`Mapper::with_procedures`]).
     pub procedure_weight: f32,
@@ -64,6 +67,7 @@ impl Default for MapperConfig {
             max_events: 100_000,
             max_evidence: 5,
             procedure_weight: 0.2,
+            declared_weight: 0.8,
         }
     }
 }
@@ -76,6 +80,8 @@ pub enum EvidenceSource {
     Rule,
     /// The learned model weighed this token towards the technique.
     Model,
+    /// The source alert named the technique itself (Wazuh `rule.mitre.id`, ECS `threat`).
+    Declared,
 }
 
 /// Why a technique was mapped: a span of one text of the incident.
@@ -353,6 +359,38 @@ impl Mapper {
                 }
             }
         }
+        // Techniques the alert source declared: strong evidence of their own, combined with what
+        // the texts showed.
+        for (id, field) in declared_techniques(incident) {
+            let parent = parent_of(&id).to_string();
+            if self.catalog.technique(&parent).is_none() {
+                continue;
+            }
+            let w = self.config.declared_weight.clamp(0.0, 1.0);
+            let a = acc.entry(parent.clone()).or_insert_with(|| Acc {
+                scores: Vec::new(),
+                best: ParentScore { parent: parent.clone(), score: w, rule: 0.0, model: 0.0, sub: None },
+                evidence: Vec::new(),
+            });
+            a.scores.push(w);
+            if id.contains('.') && a.best.sub.is_none() {
+                a.best.sub = Some(id.clone());
+            }
+            if a.evidence.len() < self.config.max_evidence {
+                a.evidence.insert(
+                    0,
+                    Evidence {
+                        event: None,
+                        field: field.clone(),
+                        span: (0, id.len()),
+                        text: id.clone(),
+                        source: EvidenceSource::Declared,
+                        why: format!("the alert source names {id}"),
+                        weight: w,
+                    },
+                );
+            }
+        }
         let mut techniques: Vec<TechniqueMatch> = acc
             .into_values()
             .map(|mut a| {
@@ -430,6 +468,53 @@ impl Mapper {
     }
 }
 
+/// Technique ids the alert source declared, with where they were found (`free.rule.mitre.id`,
+/// `free.threat...`): Wazuh puts them in `rule.mitre.id`, ECS in `threat[].technique[].id` and
+/// `threat[].technique[].subtechnique[].id`.
+pub fn declared_techniques(incident: &Incident) -> Vec<(String, String)> {
+    fn walk(v: &serde_json::Value, path: &mut String, out: &mut Vec<(String, String)>, depth: usize) {
+        if depth > 8 {
+            return;
+        }
+        match v {
+            serde_json::Value::String(s) => {
+                let s = s.trim();
+                let b = s.as_bytes();
+                let digits = |r: &[u8]| r.iter().all(u8::is_ascii_digit);
+                let is_id = (b.len() == 5 && b[0] == b'T' && digits(&b[1..]))
+                    || (b.len() == 9 && b[0] == b'T' && digits(&b[1..5]) && b[5] == b'.' && digits(&b[6..]));
+                let under_id = path.ends_with(".id") || path.ends_with(".technique") || path.contains(".mitre");
+                if is_id && under_id && !out.iter().any(|(id, _)| id == s) {
+                    out.push((s.to_string(), path.clone()));
+                }
+            }
+            serde_json::Value::Array(items) => {
+                for item in items {
+                    walk(item, path, out, depth + 1);
+                }
+            }
+            serde_json::Value::Object(map) => {
+                for (k, item) in map {
+                    let len = path.len();
+                    path.push('.');
+                    path.push_str(k);
+                    walk(item, path, out, depth + 1);
+                    path.truncate(len);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for key in ["rule", "threat"] {
+        if let Some(v) = incident.free.get(key) {
+            let mut path = format!("free.{key}");
+            walk(v, &mut path, &mut out, 0);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -468,6 +553,25 @@ mod tests {
         limited.config.max_events = 1;
         let m = limited.map_incident(incident);
         assert_eq!(m.events_skipped, 2);
+    }
+
+    #[test]
+    fn techniques_declared_by_the_alert_source_count_as_evidence() {
+        let wazuh = r#"{"timestamp":"2026-11-21T10:00:00Z","rule":{"level":10,"description":"sshd: brute force trying to get access to the system","id":"5712","mitre":{"id":["T1110"],"tactic":["Credential Access"]}},"agent":{"name":"web01"},"full_log":"Nov 21 10:00:00 web01 sshd[1]: message repeated 8 times"}"#;
+        let report = read(wazuh.as_bytes(), Format::Wazuh, &IntakeOptions::default()).unwrap();
+        let incident = report.incident().unwrap();
+        assert_eq!(declared_techniques(incident), [("T1110".to_string(), "free.rule.mitre.id".to_string())]);
+        let mapping = Mapper::embedded().map_incident(incident);
+        let t = mapping.techniques.iter().find(|t| t.parent == "T1110").expect("declared T1110 is mapped");
+        assert!(t.score >= 0.8);
+        assert_eq!(t.evidence[0].source, EvidenceSource::Declared);
+
+        let ecs = r#"{"@timestamp":"2026-11-21T10:00:00Z","event":{"kind":"signal"},"rule":{"name":"LSASS access"},"threat":[{"framework":"MITRE ATT&CK","technique":[{"id":"T1003","name":"OS Credential Dumping","subtechnique":[{"id":"T1003.001"}]}]}],"host":{"name":"ws1"},"message":"lsass handle opened"}"#;
+        let report = read(ecs.as_bytes(), Format::Ecs, &IntakeOptions::default()).unwrap();
+        let ids: Vec<String> = declared_techniques(report.incident().unwrap()).into_iter().map(|d| d.0).collect();
+        assert_eq!(ids, ["T1003", "T1003.001"]);
+        let mapping = Mapper::embedded().map_incident(report.incident().unwrap());
+        assert_eq!(mapping.techniques[0].id, "T1003.001");
     }
 
     #[test]
