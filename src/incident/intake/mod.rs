@@ -19,15 +19,15 @@ pub mod text;
 pub mod wazuh;
 pub mod windows_event;
 
-use super::observables::ObservableSet;
+use super::observables::{Fnv, ObservableSet};
 use super::{Event, Incident, ObservableKind, Severity, Source, TimeRange};
 use crate::finding::{push_segment, Finding};
-use chrono::{DateTime, FixedOffset, NaiveDateTime};
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::borrow::Cow;
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::str::FromStr;
 
 /// The input formats intake reads.
@@ -465,6 +465,9 @@ pub fn parse_time(s: &str) -> Option<DateTime<FixedOffset>> {
     if s.len() < 10 || s.len() > 64 {
         return None;
     }
+    if let Some(t) = access_log_time(s) {
+        return Some(t);
+    }
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Some(t);
     }
@@ -479,6 +482,40 @@ pub fn parse_time(s: &str) -> Option<DateTime<FixedOffset>> {
         }
     }
     None
+}
+
+/// The access-log time `10/Oct/2000:13:55:36 -0700` in its usual shape, read without chrono's
+/// format interpreter (which would first try three other formats, and reads its format string on
+/// every call). `None` for anything else, including odd values such as a leap second or a 24-hour
+/// offset, which [`parse_time`] then leaves to chrono: this gives the same time as
+/// `%d/%b/%Y:%H:%M:%S %z` or nothing, and no earlier format can read a text of this shape.
+fn access_log_time(s: &str) -> Option<DateTime<FixedOffset>> {
+    let b = s.as_bytes();
+    let shape = b.len() == 26
+        && b[2] == b'/'
+        && b[6] == b'/'
+        && b[11] == b':'
+        && b[14] == b':'
+        && b[17] == b':'
+        && b[20] == b' '
+        && matches!(b[21], b'+' | b'-');
+    if !shape {
+        return None;
+    }
+    let num = |from: usize, to: usize| {
+        b[from..to].iter().try_fold(0u32, |n, &c| c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0')))
+    };
+    let month = syslog::MONTHS.iter().position(|m| m.as_bytes() == &b[3..6])? as u32 + 1;
+    let (day, year) = (num(0, 2)?, num(7, 11)?);
+    let (hour, minute, second) = (num(12, 14)?, num(15, 17)?, num(18, 20)?);
+    let (offset_hours, offset_minutes) = (num(22, 24)?, num(24, 26)?);
+    if second > 59 || offset_hours > 23 || offset_minutes > 59 {
+        return None;
+    }
+    let offset = (offset_hours * 3600 + offset_minutes * 60) as i32;
+    let offset = FixedOffset::east_opt(if b[21] == b'-' { -offset } else { offset })?;
+    let local = NaiveDate::from_ymd_opt(year as i32, month, day)?.and_hms_opt(hour, minute, second)?;
+    offset.from_local_datetime(&local).single()
 }
 
 /// The byte offset of `inner` in `outer` when `inner` is a slice of it.
@@ -589,49 +626,77 @@ impl<'o> Builder<'o> {
     /// host or a command line are taken whole as that kind (a scanner cannot tell that `deploy`
     /// is a user name); every other text is scanned. `field` is the value's JSON pointer.
     pub(crate) fn scan_json(&mut self, obj: &Map<String, Value>, event: usize) {
-        let mut stack: Vec<(String, &str, &str, &Value)> = Vec::new();
-        for (k, v) in obj.iter().rev() {
-            let mut p = String::new();
-            push_segment(&mut p, k);
-            stack.push((p, "", k, v));
-        }
-        let mut depth_guard = 0usize;
-        while let Some((pointer, parent, key, value)) = stack.pop() {
-            depth_guard += 1;
-            if depth_guard > 100_000 {
+        // Values are visited depth first in document order, at most 100,000 of them.
+        let mut budget = 100_000usize;
+        let mut pointer = String::new();
+        for (k, v) in obj {
+            push_segment(&mut pointer, k);
+            let more = self.scan_value(v, "", k, &mut pointer, event, &mut budget);
+            pointer.clear();
+            if !more {
                 break;
             }
-            match value {
-                Value::String(s) => match typed_kind(parent, key) {
-                    Some(kind) => {
-                        self.typed(kind, s, (0, s.len()), &pointer, Some(event));
-                        if kind == ObservableKind::CommandLine {
-                            self.set.scan(s, &pointer, Some(event));
-                        }
-                    }
-                    None => self.set.scan(s, &pointer, Some(event)),
-                },
-                Value::Object(map) => {
-                    // `{"Name": "TargetUserName", "#text": "bob"}` (Windows XML as JSON).
-                    let alias = ["Name", "@Name", "name"].iter().find_map(|n| map.get(*n).and_then(Value::as_str));
-                    for (k, v) in map.iter().rev() {
-                        let mut p = pointer.clone();
-                        push_segment(&mut p, k);
-                        let text_key = matches!(k.as_str(), "#text" | "text" | "value" | "Value");
-                        match alias {
-                            Some(a) if text_key => stack.push((p, key, a, v)),
-                            _ => stack.push((p, key, k, v)),
-                        }
-                    }
-                }
-                Value::Array(items) => {
-                    for (i, v) in items.iter().enumerate().rev() {
-                        stack.push((format!("{pointer}/{i}"), parent, key, v));
-                    }
-                }
-                _ => {}
-            }
         }
+    }
+
+    /// Scans `value` found under `key` (in an object under `parent`) at `pointer`, which it extends
+    /// for the values inside and restores. False once `budget` values have been visited. The
+    /// recursion is as deep as the JSON, which serde_json limits to 128 levels.
+    fn scan_value(
+        &mut self,
+        value: &Value,
+        parent: &str,
+        key: &str,
+        pointer: &mut String,
+        event: usize,
+        budget: &mut usize,
+    ) -> bool {
+        if *budget == 0 {
+            return false;
+        }
+        *budget -= 1;
+        match value {
+            Value::String(s) => match typed_kind(parent, key) {
+                Some(kind) => {
+                    self.typed(kind, s, (0, s.len()), pointer, Some(event));
+                    if kind == ObservableKind::CommandLine {
+                        self.set.scan(s, pointer, Some(event));
+                    }
+                }
+                None => self.set.scan(s, pointer, Some(event)),
+            },
+            Value::Object(map) => {
+                // `{"Name": "TargetUserName", "#text": "bob"}` (Windows XML as JSON).
+                let alias = ["Name", "@Name", "name"].iter().find_map(|n| map.get(*n).and_then(Value::as_str));
+                for (k, v) in map {
+                    let len = pointer.len();
+                    push_segment(pointer, k);
+                    let text_key = matches!(k.as_str(), "#text" | "text" | "value" | "Value");
+                    let child_key = match alias {
+                        Some(a) if text_key => a,
+                        _ => k.as_str(),
+                    };
+                    let more = self.scan_value(v, key, child_key, pointer, event, budget);
+                    pointer.truncate(len);
+                    if !more {
+                        return false;
+                    }
+                }
+            }
+            Value::Array(items) => {
+                for (i, v) in items.iter().enumerate() {
+                    let len = pointer.len();
+                    let _ = write!(pointer, "/{i}");
+                    let more = self.scan_value(v, parent, key, pointer, event, budget);
+                    pointer.truncate(len);
+                    if !more {
+                        return false;
+                    }
+                }
+            }
+            _ => {}
+        }
+        true
     }
 
     /// The incident, and the problems.
@@ -669,8 +734,10 @@ impl<'o> Builder<'o> {
 
     /// A title and description for inputs that carry none: the commonest actions and the hosts.
     fn summary(&self, range: Option<&TimeRange>) -> (String, String) {
-        let mut actions: IndexMap<&str, usize> = IndexMap::new();
-        let mut hosts: IndexMap<&str, usize> = IndexMap::new();
+        // One lookup per event and field: a short-string hash, not SipHash.
+        type Counts<'e> = IndexMap<&'e str, usize, std::hash::BuildHasherDefault<Fnv>>;
+        let mut actions = Counts::default();
+        let mut hosts = Counts::default();
         for e in &self.events {
             *actions.entry(e.action.as_deref().unwrap_or("event")).or_default() += 1;
             if let Some(h) = &e.host {
@@ -704,20 +771,21 @@ fn typed_kind(parent: &str, key: &str) -> Option<ObservableKind> {
         Some((p, k)) => (p.rsplit('.').next().unwrap_or(p), k),
         None => (parent, key),
     };
-    let key = key.to_ascii_lowercase();
-    let parent = parent.to_ascii_lowercase();
-    match (parent.as_str(), key.as_str()) {
-        ("user" | "source_user" | "destination_user", "name")
-        | (_, "username" | "user_name" | "srcuser" | "dstuser" | "targetusername" | "subjectusername")
-        | (_, "accountname" | "account_name" | "suser" | "duser" | "user") => Some(ObservableKind::User),
-        ("host" | "agent", "name" | "hostname")
-        | (_, "hostname" | "computer" | "computer_name" | "computername" | "workstationname" | "host") => {
-            Some(ObservableKind::Host)
-        }
-        (_, "command_line" | "commandline" | "cmdline" | "parentcommandline" | "parent_command_line") => {
-            Some(ObservableKind::CommandLine)
-        }
-        _ => None,
+    // Asked for every text value of every JSON event: compared without lower-cased copies.
+    let is = |s: &str, words: &[&str]| words.iter().any(|w| w.eq_ignore_ascii_case(s));
+    if (is(parent, &["user", "source_user", "destination_user"]) && is(key, &["name"]))
+        || is(key, &["username", "user_name", "srcuser", "dstuser", "targetusername", "subjectusername"])
+        || is(key, &["accountname", "account_name", "suser", "duser", "user"])
+    {
+        Some(ObservableKind::User)
+    } else if (is(parent, &["host", "agent"]) && is(key, &["name", "hostname"]))
+        || is(key, &["hostname", "computer", "computer_name", "computername", "workstationname", "host"])
+    {
+        Some(ObservableKind::Host)
+    } else if is(key, &["command_line", "commandline", "cmdline", "parentcommandline", "parent_command_line"]) {
+        Some(ObservableKind::CommandLine)
+    } else {
+        None
     }
 }
 
@@ -761,14 +829,33 @@ pub(crate) fn text_of(value: Option<&Value>) -> Option<String> {
 /// `obj[path]` where `path` is dotted (`host.name`) and the object may be nested, flat with
 /// dotted keys, or a mix of both (ECS documents are all three in the wild).
 pub(crate) fn get_path<'v>(obj: &'v Map<String, Value>, path: &str) -> Option<&'v Value> {
-    if let Some(v) = obj.get(path) {
+    if let Some(v) = member(obj, path) {
         return Some(v);
     }
     let mut split = path.match_indices('.').map(|(i, _)| i);
-    split.find_map(|i| match obj.get(&path[..i]) {
+    split.find_map(|i| match member(obj, &path[..i]) {
         Some(Value::Object(inner)) => get_path(inner, &path[i + 1..]),
         _ => None,
     })
+}
+
+/// `obj.get(key)`; a log object has a handful of keys, and comparing them is cheaper than hashing
+/// the key (a dozen lookups per JSON line, most of them misses).
+fn member<'v>(obj: &'v Map<String, Value>, key: &str) -> Option<&'v Value> {
+    if obj.len() <= 8 {
+        obj.iter().find_map(|(k, v)| (k == key).then_some(v))
+    } else {
+        obj.get(key)
+    }
+}
+
+/// [`text_of`] without a copy of text values.
+pub(crate) fn text_ref(value: Option<&Value>) -> Option<Cow<'_, str>> {
+    match value? {
+        Value::String(s) if !s.trim().is_empty() => Some(Cow::Borrowed(s)),
+        v @ (Value::Number(_) | Value::Bool(_)) => Some(Cow::Owned(v.to_string())),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
