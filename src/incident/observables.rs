@@ -253,7 +253,7 @@ const HIVES: &[(&str, &str)] = &[
 /// Extracts every observable of `text`, in position order.
 pub fn extract(text: &str) -> Vec<Found> {
     let mut hits = Vec::new();
-    hits_of(text, &mut hits, &mut String::new());
+    hits_of(text, &mut hits, &mut ScanBuffers::default());
     hits.into_iter()
         .map(|h| Found {
             kind: h.kind,
@@ -288,17 +288,17 @@ fn upper(s: &str) -> Option<String> {
     s.bytes().any(|c| c.is_ascii_lowercase()).then(|| s.to_ascii_uppercase())
 }
 
-/// Every hit of `text` (offsets into `text`), sorted by position. `lower` is a buffer for the
-/// lower-cased copy of the text (kept by the caller so a batch does not allocate it again).
-fn hits_of(text: &str, out: &mut Vec<Hit>, lower: &mut String) {
+/// Every hit of `text` (offsets into `text`), sorted by position. `buffers` are kept by the caller
+/// so a batch does not allocate them again.
+fn hits_of(text: &str, out: &mut Vec<Hit>, buffers: &mut ScanBuffers) {
     out.clear();
     if text.is_empty() {
         return;
     }
     match refang(text) {
-        None => Scan::new(text, None, lower).run(out),
+        None => Scan::new(text, None, buffers).run(out),
         Some((clean, map)) => {
-            Scan::new(&clean, Some(&map), lower).run(out);
+            Scan::new(&clean, Some(&map), buffers).run(out);
             // Values are taken from the clean text, offsets mapped back to the original.
             let at = |i: usize| map.get(i).copied().unwrap_or(text.len());
             for h in out.iter_mut() {
@@ -348,10 +348,52 @@ fn refang(text: &str) -> Option<(String, Vec<usize>)> {
     Some((clean, map))
 }
 
+/// What a scan learns of its text in one pass, and the lower-cased copy; kept between batches.
+#[derive(Debug, Default)]
+struct ScanBuffers {
+    lower: String,
+    dots: Vec<usize>,
+    colons: Vec<usize>,
+    slashes: Vec<usize>,
+}
+
+/// Byte classes of the first pass over a text: the bytes whose offsets are recorded, and the
+/// bytes whose mere presence decides whether a scanner runs.
+const POSITION: u8 = 1;
+const AT: u8 = 2;
+const DASH: u8 = 4;
+const BACKSLASH: u8 = 8;
+const EQUALS: u8 = 16;
+const SPACE: u8 = 32;
+/// The first byte of `ſ` (C5 BF) and of the Kelvin sign (E2 84 AA).
+const FOLD_LEAD: u8 = 64;
+
+const BYTE_CLASS: [u8; 256] = {
+    let mut classes = [0u8; 256];
+    classes[b'.' as usize] = POSITION;
+    classes[b':' as usize] = POSITION;
+    classes[b'/' as usize] = POSITION;
+    classes[b'@' as usize] = AT;
+    classes[b'-' as usize] = DASH;
+    classes[b'\\' as usize] = BACKSLASH;
+    classes[b'=' as usize] = EQUALS;
+    classes[b' ' as usize] = SPACE;
+    classes[0xc5] = FOLD_LEAD;
+    classes[0xe2] = FOLD_LEAD;
+    classes
+};
+
 /// One scan of one (refanged) text.
 struct Scan<'a> {
     t: &'a str,
     b: &'a [u8],
+    /// Offsets of every `.`, `:` and `/` of `t`, in order: the scanners that start from those
+    /// bytes walk these lists instead of searching the text again and again.
+    dots: &'a [usize],
+    colons: &'a [usize],
+    slashes: &'a [usize],
+    /// The [`BYTE_CLASS`] bits of the bytes of `t`.
+    seen: u8,
     /// `t` with its ASCII letters lower-cased, for the case-sensitive twins of the case-insensitive
     /// patterns (`USER_LC`, ...) and the hand-written URL scan. `None` when `t` holds `ſ` or the
     /// Kelvin sign, which `(?i)` folds to ASCII letters: then the case-insensitive patterns run.
@@ -373,6 +415,15 @@ fn overlaps(spans: &[(usize, usize)], s: usize, e: usize) -> bool {
     spans.get(i).is_some_and(|&(a, _)| a < e)
 }
 
+/// [`overlaps`] for queries made in increasing `s`: `cursor` remembers how far the spans ending at
+/// or before `s` go, so a batch is walked once instead of searched for every token.
+fn overlaps_in_order(spans: &[(usize, usize)], cursor: &mut usize, s: usize, e: usize) -> bool {
+    while spans.get(*cursor).is_some_and(|&(_, b)| b <= s) {
+        *cursor += 1;
+    }
+    spans.get(*cursor).is_some_and(|&(a, _)| a < e)
+}
+
 /// Records a span, keeping `spans` sorted by start.
 fn claim(spans: &mut Vec<(usize, usize)>, s: usize, e: usize) {
     let i = spans.partition_point(|&(a, _)| a < s);
@@ -380,20 +431,53 @@ fn claim(spans: &mut Vec<(usize, usize)>, s: usize, e: usize) {
 }
 
 impl<'a> Scan<'a> {
-    fn new(t: &'a str, map: Option<&'a [usize]>, buffer: &'a mut String) -> Self {
-        let lower = if t.contains('\u{17f}') || t.contains('\u{212a}') {
+    fn new(t: &'a str, map: Option<&'a [usize]>, buffers: &'a mut ScanBuffers) -> Self {
+        let ScanBuffers { lower, dots, colons, slashes } = buffers;
+        dots.clear();
+        colons.clear();
+        slashes.clear();
+        let mut seen = 0;
+        for (i, &c) in t.as_bytes().iter().enumerate() {
+            let class = BYTE_CLASS[usize::from(c)];
+            seen |= class;
+            if class == POSITION {
+                match c {
+                    b'.' => dots.push(i),
+                    b':' => colons.push(i),
+                    _ => slashes.push(i),
+                }
+            }
+        }
+        let lower = if seen & FOLD_LEAD != 0 && (t.contains('\u{17f}') || t.contains('\u{212a}')) {
             None
         } else {
-            buffer.clear();
-            buffer.push_str(t);
-            buffer.make_ascii_lowercase();
-            Some(buffer.as_str())
+            lower.clear();
+            lower.push_str(t);
+            lower.make_ascii_lowercase();
+            Some(lower.as_str())
         };
-        Scan { t, b: t.as_bytes(), lower, map, claimed: Vec::new(), windows: Vec::new(), commands: Vec::new() }
+        Scan {
+            t,
+            b: t.as_bytes(),
+            dots,
+            colons,
+            slashes,
+            seen,
+            lower,
+            map,
+            claimed: Vec::new(),
+            windows: Vec::new(),
+            commands: Vec::new(),
+        }
     }
 
-    fn has(&self, byte: u8) -> bool {
-        self.b.contains(&byte)
+    fn has(&self, class: u8) -> bool {
+        self.seen & class != 0
+    }
+
+    /// True when a `://` follows the colon at `k`.
+    fn scheme_separator(&self, k: usize) -> bool {
+        self.b.get(k + 1..k + 3) == Some(b"//")
     }
 
     fn before(&self, i: usize) -> Option<u8> {
@@ -412,37 +496,37 @@ impl<'a> Scan<'a> {
     }
 
     fn run(mut self, out: &mut Vec<Hit>) {
-        let has_dot = self.has(b'.');
-        if self.t.contains("://") {
+        let has_dot = !self.dots.is_empty();
+        if self.colons.iter().any(|&k| self.scheme_separator(k)) {
             self.urls(out);
         }
-        if self.has(b'@') && has_dot {
+        if self.has(AT) && has_dot {
             self.emails(out);
         }
         if has_dot {
             self.dotted(out);
         }
-        if self.t.contains("::") || at_least(self.t, ':', 7) {
+        let double_colon = self.colons.windows(2).any(|w| w[1] == w[0] + 1);
+        if double_colon || self.colons.len() >= 7 {
             self.ipv6(out);
         }
         self.hashes(out);
-        if self.has(b'-') {
+        if self.has(DASH) {
             for m in CVE.find_iter(self.t) {
                 out.push(Hit::new(ObservableKind::Cve, upper(m.as_str()), m.start(), m.end()));
             }
         }
-        let has_backslash = self.has(b'\\');
-        if has_backslash {
+        if self.has(BACKSLASH) {
             self.registry(out);
             self.windows_paths(out);
             self.domain_users(out);
         }
-        if self.has(b'/') {
+        if !self.slashes.is_empty() {
             self.unix_paths(out);
         }
         self.users(out);
         self.hosts(out);
-        if self.has(b'=') || self.has(b':') || self.has(b' ') {
+        if self.has(EQUALS | SPACE) || !self.colons.is_empty() {
             self.command_lines(out);
         }
     }
@@ -455,17 +539,17 @@ impl<'a> Scan<'a> {
             }
             return;
         }
-        let (t, b) = (self.t, self.b);
-        let (mut from, mut last_end) = (0, 0);
-        while let Some(p) = t.get(from..).and_then(|r| r.find("://")) {
-            let k = from + p;
-            from = k + 3;
+        let (t, b, colons) = (self.t, self.b, self.colons);
+        let mut last_end = 0;
+        for &k in colons {
+            if k < last_end || !self.scheme_separator(k) {
+                continue;
+            }
             let Some(s) = url_start(b, k, last_end) else { continue };
             let e = url_body_end(t, k + 3);
             if e > k + 3 {
                 self.url(s, e, out);
                 last_end = e;
-                from = from.max(e);
             }
         }
     }
@@ -532,9 +616,11 @@ impl<'a> Scan<'a> {
     fn dotted(&mut self, out: &mut Vec<Hit>) {
         let b = self.b;
         let tok = |c: u8| c.is_ascii_alphanumeric() || c == b'-' || c == b'_' || c == b'.';
-        let mut i = 0;
-        while let Some(p) = self.t.get(i..).and_then(|r| r.find('.')) {
-            let dot = i + p;
+        let (mut i, mut cursor) = (0, 0);
+        for &dot in self.dots {
+            if dot < i {
+                continue;
+            }
             let mut s = dot;
             while s > i && tok(b[s - 1]) {
                 s -= 1;
@@ -551,11 +637,11 @@ impl<'a> Scan<'a> {
             while e > s && matches!(b[e - 1], b'.' | b'-' | b'_') {
                 e -= 1;
             }
-            if e <= s || overlaps(&self.claimed, s, e) {
+            if e <= s || overlaps_in_order(&self.claimed, &mut cursor, s, e) {
                 continue;
             }
             let token = &self.t[s..e];
-            let labels = token.split('.').count();
+            let labels = token.bytes().filter(|&c| c == b'.').count() + 1;
             if labels == 4 && token.bytes().all(|c| c.is_ascii_digit() || c == b'.') {
                 if token.parse::<Ipv4Addr>().is_ok() {
                     out.push(Hit::new(ObservableKind::Ipv4, None, s, e));
@@ -590,8 +676,10 @@ impl<'a> Scan<'a> {
         let (t, b) = (self.t, self.b);
         let run_byte = |c: u8| c.is_ascii_hexdigit() || c == b':' || c == b'.';
         let mut from = 0;
-        while let Some(p) = t.get(from..).and_then(|r| r.find(':')) {
-            let colon = from + p;
+        for &colon in self.colons {
+            if colon < from {
+                continue;
+            }
             let mut s = colon;
             while s > from && run_byte(b[s - 1]) {
                 s -= 1;
@@ -602,7 +690,7 @@ impl<'a> Scan<'a> {
             }
             from = e;
             let run = &t[s..e];
-            if !run.contains("::") && !at_least(run, ':', 6) {
+            if !run.contains("::") && run.bytes().filter(|&c| c == b':').count() < 6 {
                 continue;
             }
             for m in IPV6.find_iter(run) {
@@ -640,24 +728,25 @@ impl<'a> Scan<'a> {
     }
 
     /// Whole words (runs of ASCII letters, digits and `_`) of 32, 40 or 64 hex digits with at least
-    /// one decimal digit. Only words of 32 bytes or more matter, so the scan looks at every 32nd
-    /// byte and steps over the text whenever that byte is no word byte.
+    /// one decimal digit. Such a run covers every 32nd byte it spans, so the scan looks at every
+    /// 32nd byte and steps over the text whenever that byte is no hex digit.
     fn hashes(&mut self, out: &mut Vec<Hit>) {
         let b = self.b;
+        let hex = |c: u8| c.is_ascii_hexdigit();
         let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
-        // `i` is 0 or follows a byte that is no word byte.
+        // `i` is 0 or follows a byte that is no hex digit.
         let mut i = 0;
         while i + 32 <= b.len() {
-            if !word(b[i + 31]) {
+            if !hex(b[i + 31]) {
                 i += 32;
                 continue;
             }
             let mut s = i + 31;
-            while s > i && word(b[s - 1]) {
+            while s > i && hex(b[s - 1]) {
                 s -= 1;
             }
             let mut e = i + 32;
-            while e < b.len() && word(b[e]) {
+            while e < b.len() && hex(b[e]) {
                 e += 1;
             }
             i = e + 1;
@@ -667,8 +756,8 @@ impl<'a> Scan<'a> {
                 64 => ObservableKind::Sha256,
                 _ => continue,
             };
-            let digits = &b[s..e];
-            if digits.iter().all(u8::is_ascii_hexdigit) && digits.iter().any(u8::is_ascii_digit) {
+            let whole_word = !self.before(s).is_some_and(word) && !b.get(e).is_some_and(|&c| word(c));
+            if whole_word && b[s..e].iter().any(u8::is_ascii_digit) {
                 out.push(Hit::new(kind, lower(&self.t[s..e]), s, e));
             }
         }
@@ -733,9 +822,8 @@ impl<'a> Scan<'a> {
     }
 
     fn unix_paths(&mut self, out: &mut Vec<Hit>) {
-        let mut from = 0;
-        while let Some((s, e)) = next_unix_path(self.t, from) {
-            from = e;
+        let mut cursor = 0;
+        for (s, e) in unix_path_spans(self.b, self.slashes) {
             let m = &self.t[s..e];
             let ok_before = match self.before(s) {
                 None => true,
@@ -746,7 +834,7 @@ impl<'a> Scan<'a> {
             }
             let raw = m.trim_end_matches(['.', ',', ':']);
             let e = s + raw.len();
-            if raw.len() < 3 || overlaps(&self.claimed, s, e) {
+            if raw.len() < 3 || overlaps_in_order(&self.claimed, &mut cursor, s, e) {
                 continue;
             }
             out.push(Hit::new(ObservableKind::FilePath, None, s, e));
@@ -846,11 +934,6 @@ impl<'a> Scan<'a> {
     }
 }
 
-/// True when `c` occurs at least `n` times in `text`.
-fn at_least(text: &str, c: char, n: usize) -> bool {
-    text.match_indices(c).nth(n.saturating_sub(1)).is_some()
-}
-
 /// The schemes of [`URL`].
 const URL_SCHEMES: [&str; 11] = ["https", "http", "ftps", "ftp", "sftp", "wss", "ws", "smb", "file", "tcp", "udp"];
 
@@ -879,30 +962,32 @@ fn unix_path_byte(c: u8) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'+' | b'@' | b'%' | b'~' | b'-')
 }
 
-/// The next match of `UNIX_PATH` at `from` or later, by hand: a `/`, a segment of at least one
-/// byte, then as many `/segment` (possibly empty) as follow. Exactly what the regex finds: a
-/// segment ends at the first byte outside its class, which is where the regex needs its `/`.
-fn next_unix_path(t: &str, mut from: usize) -> Option<(usize, usize)> {
-    let b = t.as_bytes();
-    while let Some(p) = t.get(from..).and_then(|r| r.find('/')) {
-        let s = from + p;
-        let mut j = s + 1;
-        while j < b.len() && unix_path_byte(b[j]) {
-            j += 1;
+/// The matches of `UNIX_PATH` in `b`, by hand from the offsets of its `/`: a match is a `/`, a
+/// segment of at least one byte, then as many `/segment` (possibly empty) as follow. Exactly what
+/// the regex finds: a segment ends at the first byte outside its class, which is where the regex
+/// needs its `/`, and the next search starts at the next `/` after a failure or a match.
+fn unix_path_spans<'b>(b: &'b [u8], slashes: &'b [usize]) -> impl Iterator<Item = (usize, usize)> + 'b {
+    let mut from = 0;
+    slashes.iter().filter_map(move |&s| {
+        if s < from || !b.get(s + 1).is_some_and(|&c| unix_path_byte(c)) {
+            return None;
         }
-        if j > s + 1 && b.get(j) == Some(&b'/') {
-            let mut e = j;
-            while b.get(e) == Some(&b'/') {
+        let mut e = s + 1;
+        while e < b.len() && unix_path_byte(b[e]) {
+            e += 1;
+        }
+        if b.get(e) != Some(&b'/') {
+            return None;
+        }
+        while b.get(e) == Some(&b'/') {
+            e += 1;
+            while e < b.len() && unix_path_byte(b[e]) {
                 e += 1;
-                while e < b.len() && unix_path_byte(b[e]) {
-                    e += 1;
-                }
             }
-            return Some((s, e));
         }
-        from = j.max(s + 1);
-    }
-    None
+        from = e;
+        Some((s, e))
+    })
 }
 
 /// Where a command line in `text` starts and ends: inside quotes when it is quoted, otherwise up
@@ -1027,8 +1112,7 @@ pub struct ObservableSet {
     list: Vec<Observable>,
     max_occurrences: usize,
     batch: String,
-    /// The lower-cased copy of `batch` the scan needs, kept between batches.
-    lower: String,
+    buffers: ScanBuffers,
     segments: Vec<Segment>,
     fields: Vec<String>,
     field_ids: FastMap<usize>,
@@ -1053,7 +1137,7 @@ impl ObservableSet {
             list: Vec::new(),
             max_occurrences: max_occurrences.max(1),
             batch: String::new(),
-            lower: String::new(),
+            buffers: ScanBuffers::default(),
             segments: Vec::new(),
             fields: Vec::new(),
             field_ids: FastMap::default(),
@@ -1105,7 +1189,7 @@ impl ObservableSet {
         let batch = std::mem::take(&mut self.batch);
         let segments = std::mem::take(&mut self.segments);
         let mut hits = std::mem::take(&mut self.hits);
-        hits_of(&batch, &mut hits, &mut self.lower);
+        hits_of(&batch, &mut hits, &mut self.buffers);
         let mut next = 0;
         for seg in &segments {
             let text = &batch[seg.start..seg.end];
@@ -1377,8 +1461,8 @@ mod tests {
     }
 
     fn run_scan(text: &str, case_sensitive_twins: bool) -> Vec<Hit> {
-        let mut buffer = String::new();
-        let mut scan = Scan::new(text, None, &mut buffer);
+        let mut buffers = ScanBuffers::default();
+        let mut scan = Scan::new(text, None, &mut buffers);
         if !case_sensitive_twins {
             scan.lower = None;
         }
@@ -1397,16 +1481,16 @@ mod tests {
     #[test]
     fn hand_written_scanners_agree_with_their_patterns() {
         for text in random_texts(20_000) {
-            let by_hand: Vec<(usize, usize)> =
-                std::iter::successors(next_unix_path(&text, 0), |&(_, e)| next_unix_path(&text, e)).collect();
+            let slashes: Vec<usize> = text.match_indices('/').map(|(i, _)| i).collect();
+            let by_hand: Vec<(usize, usize)> = unix_path_spans(text.as_bytes(), &slashes).collect();
             let by_regex: Vec<(usize, usize)> = UNIX_PATH.find_iter(&text).map(|m| (m.start(), m.end())).collect();
             assert_eq!(by_hand, by_regex, "{text:?}");
 
             // IPv6: the runs the scan looks at hold every address the pattern finds in the text.
-            let mut buffer = String::new();
+            let mut buffers = ScanBuffers::default();
             let (mut by_runs, mut whole) = (Vec::new(), Vec::new());
-            Scan::new(&text, None, &mut buffer).ipv6(&mut by_runs);
-            let mut scan = Scan::new(&text, None, &mut buffer);
+            Scan::new(&text, None, &mut buffers).ipv6(&mut by_runs);
+            let mut scan = Scan::new(&text, None, &mut buffers);
             for m in IPV6.find_iter(&text) {
                 scan.ipv6_at(m.start(), m.end(), &mut whole);
             }
@@ -1414,7 +1498,7 @@ mod tests {
 
             // Hashes: the whole-word scan finds what a scan of every hex run finds.
             let mut by_words = Vec::new();
-            Scan::new(&text, None, &mut buffer).hashes(&mut by_words);
+            Scan::new(&text, None, &mut buffers).hashes(&mut by_words);
             assert_eq!(by_words, hashes_by_runs(&text), "{text:?}");
         }
     }

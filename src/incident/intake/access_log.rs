@@ -78,7 +78,9 @@ pub(crate) fn add(b: &mut Builder<'_>, n: usize, line: &str, p: AccessLine<'_>) 
     let mut details = String::with_capacity(p.client.len() + p.request.len() + 16 + p.user_agent.map_or(0, str::len));
     let _ = write!(details, "{} \"{}\" {}", p.client, p.request, p.status);
     if let Some(ua) = p.user_agent {
-        let _ = write!(details, " \"{ua}\"");
+        details.push_str(" \"");
+        details.push_str(ua);
+        details.push('"');
     }
     // A time that parses is stored normalized by `event_at`: the text as written is not copied.
     let time = parse_time(p.timestamp);

@@ -462,7 +462,9 @@ pub(crate) fn shape(value: &Value) -> &'static str {
 /// (read as UTC), and the access-log form `10/Oct/2000:13:55:36 -0700`.
 pub fn parse_time(s: &str) -> Option<DateTime<FixedOffset>> {
     let s = s.trim();
-    if s.len() < 10 || s.len() > 64 {
+    // Every format has `:` between hours, minutes and seconds: most texts that are no time (the
+    // address a syslog parse tries first on an access-log line) are refused without chrono.
+    if s.len() < 10 || s.len() > 64 || !s.contains(':') {
         return None;
     }
     if let Some(t) = access_log_time(s) {
@@ -516,6 +518,36 @@ fn access_log_time(s: &str) -> Option<DateTime<FixedOffset>> {
     let offset = FixedOffset::east_opt(if b[21] == b'-' { -offset } else { offset })?;
     let local = NaiveDate::from_ymd_opt(year as i32, month, day)?.and_hms_opt(hour, minute, second)?;
     offset.from_local_datetime(&local).single()
+}
+
+/// `t.to_rfc3339()`, written without the formatting machinery for the usual case (whole seconds,
+/// a four-digit year, an offset in whole minutes); chrono writes the others.
+pub(crate) fn rfc3339(t: DateTime<FixedOffset>) -> String {
+    use chrono::{Datelike, Timelike};
+    let offset = t.offset().local_minus_utc();
+    let year = t.year();
+    if t.nanosecond() != 0 || !(0..=9999).contains(&year) || offset % 60 != 0 {
+        return t.to_rfc3339();
+    }
+    let mut out = String::with_capacity(25);
+    let mut two = |n: u32, then: Option<char>| {
+        out.push(char::from(b'0' + (n / 10 % 10) as u8));
+        out.push(char::from(b'0' + (n % 10) as u8));
+        if let Some(c) = then {
+            out.push(c);
+        }
+    };
+    let (year, minutes) = (year as u32, offset.unsigned_abs() / 60);
+    two(year / 100, None);
+    two(year % 100, Some('-'));
+    two(t.month(), Some('-'));
+    two(t.day(), Some('T'));
+    two(t.hour(), Some(':'));
+    two(t.minute(), Some(':'));
+    two(t.second(), Some(if offset < 0 { '-' } else { '+' }));
+    two(minutes / 60, Some(':'));
+    two(minutes % 60, None);
+    out
 }
 
 /// The byte offset of `inner` in `outer` when `inner` is a slice of it.
@@ -583,7 +615,7 @@ impl<'o> Builder<'o> {
     pub(crate) fn event_at(&mut self, mut event: Event, time: Option<DateTime<FixedOffset>>) -> usize {
         if let Some(t) = time {
             self.time(t);
-            event.timestamp = Some(t.to_rfc3339());
+            event.timestamp = Some(rfc3339(t));
         }
         self.events.push(event);
         self.events.len() - 1
@@ -884,6 +916,38 @@ mod tests {
         assert_eq!(get_path(obj, "user.name"), Some(&Value::from("b")));
         assert_eq!(get_path(obj, "x.y.z"), Some(&Value::from(1)));
         assert_eq!(get_path(obj, "host.ip"), None);
+    }
+
+    #[test]
+    fn fast_time_paths_agree_with_chrono() {
+        let months = syslog::MONTHS.iter().chain(&["mar", "MAR", "Mrz"]);
+        for (i, month) in months.enumerate() {
+            for day in ["00", "01", "1 ", "09", "28", "29", "30", "31", "32"] {
+                for time in ["00:00:00", "23:59:59", "24:00:00", "12:60:00", "12:00:60", "1:02:03", "12:3a:00"] {
+                    for offset in ["+0000", "-0000", "-0700", "+0530", "+2359", "+2400", "+9999", "+00:00", "Z0000"] {
+                        let year = ["2026", "2024", "0000", "9999", "1900"][i % 5];
+                        let s = format!("{day}/{month}/{year}:{time} {offset}");
+                        let chrono = DateTime::parse_from_str(&s, "%d/%b/%Y:%H:%M:%S %z").ok();
+                        if let Some(fast) = access_log_time(&s) {
+                            assert_eq!(Some(fast), chrono, "{s}");
+                        }
+                        let fixed = [&s, "2026-03-02T04:11:09Z", "1999-12-31T23:59:60.5-07:30"];
+                        for t in fixed.iter().filter_map(|t| parse_time(t)) {
+                            assert_eq!(rfc3339(t), t.to_rfc3339(), "{s}");
+                        }
+                    }
+                }
+            }
+        }
+        assert!(access_log_time("02/Mar/2026:04:20:01 +0000").is_some());
+        for offset in [-86_340, -25_200, -1, 0, 30, 19_800, 86_340] {
+            let zone = FixedOffset::east_opt(offset).unwrap();
+            for t in ["2026-03-02T04:11:09Z", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "2024-02-29T12:00:00.25Z"]
+            {
+                let t = DateTime::parse_from_rfc3339(t).unwrap().with_timezone(&zone);
+                assert_eq!(rfc3339(t), t.to_rfc3339());
+            }
+        }
     }
 
     #[test]
