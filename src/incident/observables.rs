@@ -436,18 +436,32 @@ impl<'a> Scan<'a> {
         dots.clear();
         colons.clear();
         slashes.clear();
+        // Two steps per chunk, neither branching on the bytes (a branch per `.`, `:` or `/` is
+        // mispredicted too often): note the offset of every marked byte, then file each one in the
+        // list of its byte.
+        const CHUNK: usize = 4096;
+        let mut marks = [0u16; CHUNK];
         let mut seen = 0;
-        for (i, &c) in t.as_bytes().iter().enumerate() {
-            let class = BYTE_CLASS[usize::from(c)];
-            seen |= class;
-            if class == POSITION {
-                match c {
-                    b'.' => dots.push(i),
-                    b':' => colons.push(i),
-                    _ => slashes.push(i),
-                }
+        let lists = [dots, colons, slashes];
+        for (n, chunk) in t.as_bytes().chunks(CHUNK).enumerate() {
+            let mut count = 0;
+            for (j, &c) in chunk.iter().enumerate() {
+                let class = BYTE_CLASS[usize::from(c)];
+                seen |= class;
+                // `count` <= `j` < CHUNK.
+                marks[count] = j as u16;
+                count += usize::from(class & POSITION);
+            }
+            for &j in &marks[..count] {
+                let list = match chunk[usize::from(j)] {
+                    b'.' => 0,
+                    b':' => 1,
+                    _ => 2,
+                };
+                lists[list].push(n * CHUNK + usize::from(j));
             }
         }
+        let [dots, colons, slashes] = lists;
         let lower = if seen & FOLD_LEAD != 0 && (t.contains('\u{17f}') || t.contains('\u{212a}')) {
             None
         } else {
@@ -950,11 +964,37 @@ fn url_start(b: &[u8], k: usize, lo: usize) -> Option<usize> {
 /// The end of the body of a [`URL`] match that starts at `from`: the first whitespace, quote,
 /// angle or curly bracket, backtick, `|`, `\\`, `^`, `[` or `]`.
 fn url_body_end(t: &str, from: usize) -> usize {
-    let rest = t.get(from..).unwrap_or_default();
-    let stop = |c: char| {
-        c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>' | '`' | '{' | '}' | '|' | '\\' | '^' | '[' | ']')
+    const STOP: [bool; 128] = {
+        let mut stop = [false; 128];
+        let mut c = 0;
+        while c < 128 {
+            stop[c] = (c as u8 as char).is_whitespace()
+                || matches!(
+                    c as u8,
+                    b'"' | b'\'' | b'<' | b'>' | b'`' | b'{' | b'}' | b'|' | b'\\' | b'^' | b'[' | b']'
+                );
+            c += 1;
+        }
+        stop
     };
-    rest.char_indices().find(|&(_, c)| stop(c)).map_or(t.len(), |(i, _)| from + i)
+    let b = t.as_bytes();
+    let mut i = from;
+    while let Some(&c) = b.get(i) {
+        if c.is_ascii() {
+            if STOP[usize::from(c)] {
+                return i;
+            }
+            i += 1;
+        } else {
+            // Other whitespace (no-break space, ideographic space, ...) ends a URL too.
+            let Some(ch) = t.get(i..).and_then(|r| r.chars().next()) else { return i };
+            if ch.is_whitespace() {
+                return i;
+            }
+            i += ch.len_utf8();
+        }
+    }
+    t.len()
 }
 
 /// The bytes of a path segment in `UNIX_PATH`.
@@ -1248,7 +1288,15 @@ impl ObservableSet {
             return;
         }
         let hash = value_hash(self.seed, kind, value);
-        let mut next = self.index.get(&hash).copied();
+        let i = self.list.len();
+        // One probe: a new hash takes `i` at once; a known one is followed along its chain.
+        let mut next = match self.index.entry(hash) {
+            std::collections::hash_map::Entry::Occupied(first) => Some(*first.get()),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(i);
+                None
+            }
+        };
         let mut last = None;
         while let Some(i) = next.filter(|&i| i != END) {
             let Some(o) = self.list.get_mut(i) else { break };
@@ -1263,12 +1311,8 @@ impl ObservableSet {
             last = Some(i);
             next = self.same_hash.get(i).copied();
         }
-        let i = self.list.len();
-        match last.and_then(|l| self.same_hash.get_mut(l)) {
-            Some(link) => *link = i,
-            None => {
-                self.index.insert(hash, i);
-            }
+        if let Some(link) = last.and_then(|l| self.same_hash.get_mut(l)) {
+            *link = i;
         }
         self.same_hash.push(END);
         self.list.push(Observable {

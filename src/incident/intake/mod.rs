@@ -662,7 +662,7 @@ impl<'o> Builder<'o> {
         let mut budget = 100_000usize;
         let mut pointer = String::new();
         for (k, v) in obj {
-            push_segment(&mut pointer, k);
+            pointer_segment(&mut pointer, k);
             let more = self.scan_value(v, "", k, &mut pointer, event, &mut budget);
             pointer.clear();
             if !more {
@@ -702,7 +702,7 @@ impl<'o> Builder<'o> {
                 let alias = ["Name", "@Name", "name"].iter().find_map(|n| map.get(*n).and_then(Value::as_str));
                 for (k, v) in map {
                     let len = pointer.len();
-                    push_segment(pointer, k);
+                    pointer_segment(pointer, k);
                     let text_key = matches!(k.as_str(), "#text" | "text" | "value" | "Value");
                     let child_key = match alias {
                         Some(a) if text_key => a,
@@ -793,6 +793,16 @@ impl<'o> Builder<'o> {
         }
         description.push('.');
         (title, description)
+    }
+}
+
+/// [`push_segment`], copying keys that need no escape in one go (nearly all of them).
+fn pointer_segment(pointer: &mut String, key: &str) {
+    if key.contains(['~', '/']) {
+        push_segment(pointer, key);
+    } else {
+        pointer.push('/');
+        pointer.push_str(key);
     }
 }
 
