@@ -1075,27 +1075,9 @@ impl std::hash::Hasher for Fnv {
 
 type FastMap<V> = HashMap<String, V, std::hash::BuildHasherDefault<Fnv>>;
 
-/// The hasher of a table whose keys are already hashes.
-#[derive(Default)]
-struct Prehashed(u64);
-
-impl std::hash::Hasher for Prehashed {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &c in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(c);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-}
-
 /// A 64-bit hash of `(kind, value)`, eight bytes at a time (FNV's byte loop is slow on URLs). The
 /// seed is random per set, so values crafted to collide are not known in advance; a collision
-/// costs a comparison, never a wrong answer.
+/// costs a comparison, never a wrong answer. Never 0, which marks an empty [`Slot`].
 fn value_hash(seed: u64, kind: ObservableKind, value: &str) -> u64 {
     const K: u64 = 0x9e37_79b9_7f4a_7c15;
     let mix = |a: u64, b: u64| {
@@ -1111,11 +1093,95 @@ fn value_hash(seed: u64, kind: ObservableKind, value: &str) -> u64 {
     }
     let mut tail = [0u8; 8];
     tail[..words.remainder().len()].copy_from_slice(words.remainder());
-    mix(h ^ u64::from_le_bytes(tail), K ^ value.len() as u64)
+    mix(h ^ u64::from_le_bytes(tail), K ^ value.len() as u64).max(1)
 }
 
-/// No next observable in [`ObservableSet::same_hash`].
-const END: usize = usize::MAX;
+/// Values up to this length are kept in their [`Slot`].
+const INLINE: usize = 18;
+
+/// One known `(kind, value)` of an [`Index`]: 32 bytes, half a cache line. Short values (addresses,
+/// host and user names: the values that repeat) are compared in the slot itself, without reading
+/// the observable or its string, which in a large incident are far apart in memory.
+#[derive(Debug, Clone, Copy, Default)]
+struct Slot {
+    /// [`value_hash`]; 0 for an empty slot.
+    hash: u64,
+    /// The observable's index in [`ObservableSet::list`].
+    observable: u32,
+    kind: u8,
+    /// The value's length when it is inline, otherwise `INLINE + 1`.
+    len: u8,
+    inline: [u8; INLINE],
+}
+
+/// Where each `(kind, value)` is in the list: an open-addressing table (linear probing, at most
+/// 7/8 full) of [`Slot`]s, so a lookup usually reads one cache line and no key is copied.
+#[derive(Debug, Default)]
+struct Index {
+    slots: Vec<Slot>,
+    used: usize,
+}
+
+impl Index {
+    /// The observable with this kind and value, or `None` after recording it as `new` (its index
+    /// in `list`, where it is about to be pushed).
+    fn find_or_insert(
+        &mut self,
+        hash: u64,
+        kind: ObservableKind,
+        value: &str,
+        new: usize,
+        list: &[Observable],
+    ) -> Option<usize> {
+        if (self.used + 1) * 8 > self.slots.len() * 7 {
+            self.grow();
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = hash as usize & mask;
+        loop {
+            let slot = &self.slots[i];
+            if slot.hash == 0 {
+                break;
+            }
+            if slot.hash == hash && slot.kind == kind as u8 {
+                let observable = slot.observable as usize;
+                let same = if usize::from(slot.len) <= INLINE {
+                    slot.inline.get(..value.len()) == Some(value.as_bytes()) && usize::from(slot.len) == value.len()
+                } else {
+                    value.len() > INLINE && list.get(observable).is_some_and(|o| o.value == value)
+                };
+                if same {
+                    return Some(observable);
+                }
+            }
+            i = (i + 1) & mask;
+        }
+        // More than 4 billion distinct values would need hundreds of gigabytes first; past that,
+        // values are still listed, only no longer deduplicated.
+        let Ok(observable) = u32::try_from(new) else { return None };
+        let mut slot = Slot { hash, observable, kind: kind as u8, len: INLINE as u8 + 1, inline: [0; INLINE] };
+        if value.len() <= INLINE {
+            slot.len = value.len() as u8;
+            slot.inline[..value.len()].copy_from_slice(value.as_bytes());
+        }
+        self.slots[i] = slot;
+        self.used += 1;
+        None
+    }
+
+    fn grow(&mut self) {
+        let size = (self.slots.len() * 2).max(1024);
+        let old = std::mem::replace(&mut self.slots, vec![Slot::default(); size]);
+        let mask = size - 1;
+        for slot in old.into_iter().filter(|s| s.hash != 0) {
+            let mut i = slot.hash as usize & mask;
+            while self.slots[i].hash != 0 {
+                i = (i + 1) & mask;
+            }
+            self.slots[i] = slot;
+        }
+    }
+}
 
 /// Text waiting in a batch: where it lies in the batch, and where it came from.
 #[derive(Debug, Clone, Copy)]
@@ -1143,13 +1209,15 @@ const BATCH_BYTES: usize = 256 * 1024;
 /// their text. A log line is ~150 bytes; a dozen searches per line would cost more in setup than
 /// in scanning.
 pub struct ObservableSet {
-    /// The first observable of each [`value_hash`]; keys are hashes, so the table never hashes a
-    /// value again when it grows and holds no copy of the values.
-    index: HashMap<u64, usize, std::hash::BuildHasherDefault<Prehashed>>,
-    /// For each observable of `list`, the next one with the same hash ([`END`]: none).
-    same_hash: Vec<usize>,
+    index: Index,
     seed: u64,
     list: Vec<Observable>,
+    /// How often each observable of `list` occurred so far (its `count` is set at the end).
+    counts: Vec<usize>,
+    /// Later occurrences to keep, with the index of their observable, in input order. They are
+    /// filed at the end: a repeated value then costs a look in the index and this append, not a
+    /// visit to its observable, which in a large incident is rarely in cache.
+    pending: Vec<(usize, Occurrence)>,
     max_occurrences: usize,
     batch: String,
     buffers: ScanBuffers,
@@ -1171,10 +1239,11 @@ impl ObservableSet {
     pub fn new(max_occurrences: usize) -> Self {
         use std::hash::BuildHasher;
         ObservableSet {
-            index: HashMap::default(),
-            same_hash: Vec::new(),
+            index: Index::default(),
             seed: std::hash::RandomState::new().hash_one(0x5eed_u64),
             list: Vec::new(),
+            counts: Vec::new(),
+            pending: Vec::new(),
             max_occurrences: max_occurrences.max(1),
             batch: String::new(),
             buffers: ScanBuffers::default(),
@@ -1288,33 +1357,18 @@ impl ObservableSet {
             return;
         }
         let hash = value_hash(self.seed, kind, value);
-        let i = self.list.len();
-        // One probe: a new hash takes `i` at once; a known one is followed along its chain.
-        let mut next = match self.index.entry(hash) {
-            std::collections::hash_map::Entry::Occupied(first) => Some(*first.get()),
-            std::collections::hash_map::Entry::Vacant(slot) => {
-                slot.insert(i);
-                None
+        let new = self.list.len();
+        if let Some(i) = self.index.find_or_insert(hash, kind, value, new, &self.list) {
+            let Some(count) = self.counts.get_mut(i) else { return };
+            // The first occurrence is the observable's own; `max_occurrences` counts it too.
+            if *count < self.max_occurrences {
+                let field = self.fields.get(field).cloned().unwrap_or_default();
+                self.pending.push((i, Occurrence { raw: raw.to_owned(), event, field, span }));
             }
-        };
-        let mut last = None;
-        while let Some(i) = next.filter(|&i| i != END) {
-            let Some(o) = self.list.get_mut(i) else { break };
-            if o.kind == kind && o.value == value {
-                o.count += 1;
-                if o.elsewhere.len() + 1 < self.max_occurrences {
-                    let field = self.fields.get(field).cloned().unwrap_or_default();
-                    o.elsewhere.push(Occurrence { raw: raw.to_owned(), event, field, span });
-                }
-                return;
-            }
-            last = Some(i);
-            next = self.same_hash.get(i).copied();
+            *count += 1;
+            return;
         }
-        if let Some(link) = last.and_then(|l| self.same_hash.get_mut(l)) {
-            *link = i;
-        }
-        self.same_hash.push(END);
+        self.counts.push(1);
         self.list.push(Observable {
             kind,
             value: value.to_owned(),
@@ -1330,6 +1384,15 @@ impl ObservableSet {
     /// The observables so far (scans what is queued first).
     pub fn into_vec(mut self) -> Vec<Observable> {
         self.flush();
+        for (o, &count) in self.list.iter_mut().zip(&self.counts) {
+            o.count = count;
+            o.elsewhere.reserve_exact(count.min(self.max_occurrences) - 1);
+        }
+        for (i, occurrence) in self.pending {
+            if let Some(o) = self.list.get_mut(i) {
+                o.elsewhere.push(occurrence);
+            }
+        }
         self.list
     }
 }
