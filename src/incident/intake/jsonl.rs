@@ -2,6 +2,7 @@
 //! or `log` text (`log` may also be an object with a `message`). Time, host, action and level are
 //! taken from the usual keys when present; every text value is scanned for observables.
 
+use super::json::{JsonObject, JsonValue};
 use super::{get_path, parse_time, text_ref, Builder};
 use crate::incident::{Event, Severity};
 use serde_json::{Map, Value};
@@ -14,21 +15,17 @@ pub(crate) fn looks_like(obj: &Map<String, Value>) -> bool {
     message(obj).is_some()
 }
 
-fn message(obj: &Map<String, Value>) -> Option<&str> {
-    MESSAGE_KEYS.iter().find_map(|k| get_path(obj, k).and_then(Value::as_str))
+fn message<O: JsonObject>(obj: &O) -> Option<&str> {
+    MESSAGE_KEYS.iter().find_map(|k| get_path(obj, k).and_then(JsonValue::as_str))
 }
 
-fn first_text<'v>(obj: &'v Map<String, Value>, keys: &[&str]) -> Option<Cow<'v, str>> {
+fn first_text<'v, O: JsonObject>(obj: &'v O, keys: &[&str]) -> Option<Cow<'v, str>> {
     keys.iter().find_map(|k| text_ref(get_path(obj, k)))
 }
 
-/// Reads one object into an event.
-pub(crate) fn item(
-    b: &mut Builder<'_>,
-    line: Option<usize>,
-    obj: &Map<String, Value>,
-    raw: &str,
-) -> Result<(), String> {
+/// Reads one object (`serde_json`'s, or a line read as a [`Lite`](super::json::Lite)) into an
+/// event.
+pub(crate) fn item<O: JsonObject>(b: &mut Builder<'_>, line: Option<usize>, obj: &O, raw: &str) -> Result<(), String> {
     let details = message(obj).ok_or("no `message`, `msg` or `log` text field")?.to_owned();
     if let Some(s) =
         first_text(obj, &["level", "severity", "log.level", "levelname"]).and_then(|w| Severity::from_word(&w))

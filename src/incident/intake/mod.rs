@@ -12,6 +12,7 @@
 
 pub mod access_log;
 pub mod ecs;
+mod json;
 pub mod jsonl;
 pub mod seed004;
 pub mod syslog;
@@ -19,6 +20,7 @@ pub mod text;
 pub mod wazuh;
 pub mod windows_event;
 
+use self::json::{JsonObject, JsonValue, Lite};
 use super::observables::{Fnv, ObservableSet};
 use super::{Event, Incident, ObservableKind, Severity, Source, TimeRange};
 use crate::finding::{push_segment, Finding};
@@ -371,8 +373,8 @@ fn each_line(text: &str, b: &mut Builder<'_>, mut f: impl FnMut(&mut Builder<'_>
 /// One line of a mixed log: JSON, syslog or access log, otherwise a plain text event.
 fn mixed_line(b: &mut Builder<'_>, n: usize, line: &str) -> Result<(), String> {
     if line.trim_start().starts_with('{') {
-        let value: Value = serde_json::from_str(line).map_err(|e| format!("invalid JSON ({e})"))?;
-        let Value::Object(obj) = &value else { return Err("a JSON line that is not an object".into()) };
+        let value: Lite = serde_json::from_str(line).map_err(|e| format!("invalid JSON ({e})"))?;
+        let Lite::Object(obj) = &value else { return Err("a JSON line that is not an object".into()) };
         return jsonl::item(b, Some(n), obj, line);
     }
     if let Some(parsed) = syslog::parse(line, b.opts.year) {
@@ -393,7 +395,8 @@ type ItemReader = fn(&mut Builder<'_>, Option<usize>, &Map<String, Value>, &str)
 
 /// Calls `read` on every object of a JSON document (one object, or a list: pointer `/<index>`) or
 /// of JSON Lines (pointer `/lines/<n>`). Items that are not objects or that `read` rejects are
-/// reported as `intake.bad-item` / `intake.bad-line`.
+/// reported as `intake.bad-item` / `intake.bad-line`. JSON Lines logs (`format` jsonl) have their
+/// lines read as [`Lite`] objects.
 fn each_json_object(text: &str, b: &mut Builder<'_>, read: ItemReader) -> Result<(), IntakeError> {
     let format = b.format;
     let trimmed = text.trim_start();
@@ -435,11 +438,20 @@ fn each_json_object(text: &str, b: &mut Builder<'_>, read: ItemReader) -> Result
                     reason: format!("invalid JSON at line {}, column {}: {whole}", whole.line(), whole.column()),
                 });
             }
-            each_line(text, b, |b, n, line| {
-                let value: Value = serde_json::from_str(line).map_err(|e| format!("invalid JSON ({e})"))?;
-                match &value {
-                    Value::Object(obj) => read(b, Some(n), obj, line),
-                    other => Err(format!("expected a JSON object, found {}", shape(other))),
+            each_line(text, b, |b, n, line| match b.format {
+                Format::Jsonl => {
+                    let value: Lite = serde_json::from_str(line).map_err(|e| format!("invalid JSON ({e})"))?;
+                    match &value {
+                        Lite::Object(obj) => jsonl::item(b, Some(n), obj, line),
+                        other => Err(format!("expected a JSON object, found {}", other.shape())),
+                    }
+                }
+                _ => {
+                    let value: Value = serde_json::from_str(line).map_err(|e| format!("invalid JSON ({e})"))?;
+                    match &value {
+                        Value::Object(obj) => read(b, Some(n), obj, line),
+                        other => Err(format!("expected a JSON object, found {}", shape(other))),
+                    }
                 }
             });
             Ok(())
@@ -657,11 +669,11 @@ impl<'o> Builder<'o> {
     /// Scans every text value of an event's JSON object. Values under keys that name a user, a
     /// host or a command line are taken whole as that kind (a scanner cannot tell that `deploy`
     /// is a user name); every other text is scanned. `field` is the value's JSON pointer.
-    pub(crate) fn scan_json(&mut self, obj: &Map<String, Value>, event: usize) {
+    pub(crate) fn scan_json<O: JsonObject>(&mut self, obj: &O, event: usize) {
         // Values are visited depth first in document order, at most 100,000 of them.
         let mut budget = 100_000usize;
         let mut pointer = String::new();
-        for (k, v) in obj {
+        for (k, v) in obj.entries() {
             pointer_segment(&mut pointer, k);
             let more = self.scan_value(v, "", k, &mut pointer, event, &mut budget);
             pointer.clear();
@@ -674,9 +686,9 @@ impl<'o> Builder<'o> {
     /// Scans `value` found under `key` (in an object under `parent`) at `pointer`, which it extends
     /// for the values inside and restores. False once `budget` values have been visited. The
     /// recursion is as deep as the JSON, which serde_json limits to 128 levels.
-    fn scan_value(
+    fn scan_value<V: JsonValue>(
         &mut self,
-        value: &Value,
+        value: &V,
         parent: &str,
         key: &str,
         pointer: &mut String,
@@ -687,8 +699,8 @@ impl<'o> Builder<'o> {
             return false;
         }
         *budget -= 1;
-        match value {
-            Value::String(s) => match typed_kind(parent, key) {
+        if let Some(s) = value.as_str() {
+            match typed_kind(parent, key) {
                 Some(kind) => {
                     self.typed(kind, s, (0, s.len()), pointer, Some(event));
                     if kind == ObservableKind::CommandLine {
@@ -696,17 +708,18 @@ impl<'o> Builder<'o> {
                     }
                 }
                 None => self.set.scan(s, pointer, Some(event)),
-            },
-            Value::Object(map) => {
+            }
+        } else if let Some(map) = value.as_object() {
+            {
                 // `{"Name": "TargetUserName", "#text": "bob"}` (Windows XML as JSON).
-                let alias = ["Name", "@Name", "name"].iter().find_map(|n| map.get(*n).and_then(Value::as_str));
-                for (k, v) in map {
+                let alias = ["Name", "@Name", "name"].iter().find_map(|n| map.get(n).and_then(|v| v.as_str()));
+                for (k, v) in map.entries() {
                     let len = pointer.len();
                     pointer_segment(pointer, k);
-                    let text_key = matches!(k.as_str(), "#text" | "text" | "value" | "Value");
+                    let text_key = matches!(k, "#text" | "text" | "value" | "Value");
                     let child_key = match alias {
                         Some(a) if text_key => a,
-                        _ => k.as_str(),
+                        _ => k,
                     };
                     let more = self.scan_value(v, key, child_key, pointer, event, budget);
                     pointer.truncate(len);
@@ -715,18 +728,16 @@ impl<'o> Builder<'o> {
                     }
                 }
             }
-            Value::Array(items) => {
-                for (i, v) in items.iter().enumerate() {
-                    let len = pointer.len();
-                    let _ = write!(pointer, "/{i}");
-                    let more = self.scan_value(v, parent, key, pointer, event, budget);
-                    pointer.truncate(len);
-                    if !more {
-                        return false;
-                    }
+        } else if let Some(items) = value.as_array() {
+            for (i, v) in items.iter().enumerate() {
+                let len = pointer.len();
+                let _ = write!(pointer, "/{i}");
+                let more = self.scan_value(v, parent, key, pointer, event, budget);
+                pointer.truncate(len);
+                if !more {
+                    return false;
                 }
             }
-            _ => {}
         }
         true
     }
@@ -861,42 +872,39 @@ pub(crate) fn shorten(s: &str, max: usize) -> String {
 
 /// Reads a text field of a JSON object (a number or boolean as its text).
 pub(crate) fn text_of(value: Option<&Value>) -> Option<String> {
-    match value? {
-        Value::String(s) if !s.trim().is_empty() => Some(s.clone()),
-        v @ (Value::Number(_) | Value::Bool(_)) => Some(v.to_string()),
-        _ => None,
-    }
+    text_ref(value).map(Cow::into_owned)
 }
 
 /// `obj[path]` where `path` is dotted (`host.name`) and the object may be nested, flat with
 /// dotted keys, or a mix of both (ECS documents are all three in the wild).
-pub(crate) fn get_path<'v>(obj: &'v Map<String, Value>, path: &str) -> Option<&'v Value> {
+pub(crate) fn get_path<'v, O: JsonObject>(obj: &'v O, path: &str) -> Option<&'v O::Value> {
     if let Some(v) = member(obj, path) {
         return Some(v);
     }
     let mut split = path.match_indices('.').map(|(i, _)| i);
-    split.find_map(|i| match member(obj, &path[..i]) {
-        Some(Value::Object(inner)) => get_path(inner, &path[i + 1..]),
-        _ => None,
+    split.find_map(|i| match member(obj, &path[..i]).and_then(JsonValue::as_object) {
+        Some(inner) => get_path(inner, &path[i + 1..]),
+        None => None,
     })
 }
 
 /// `obj.get(key)`; a log object has a handful of keys, and comparing them is cheaper than hashing
 /// the key (a dozen lookups per JSON line, most of them misses).
-fn member<'v>(obj: &'v Map<String, Value>, key: &str) -> Option<&'v Value> {
+fn member<'v, O: JsonObject>(obj: &'v O, key: &str) -> Option<&'v O::Value> {
     if obj.len() <= 8 {
-        obj.iter().find_map(|(k, v)| (k == key).then_some(v))
+        obj.entries().find_map(|(k, v)| (k == key).then_some(v))
     } else {
         obj.get(key)
     }
 }
 
 /// [`text_of`] without a copy of text values.
-pub(crate) fn text_ref(value: Option<&Value>) -> Option<Cow<'_, str>> {
-    match value? {
-        Value::String(s) if !s.trim().is_empty() => Some(Cow::Borrowed(s)),
-        v @ (Value::Number(_) | Value::Bool(_)) => Some(Cow::Owned(v.to_string())),
-        _ => None,
+pub(crate) fn text_ref<V: JsonValue>(value: Option<&V>) -> Option<Cow<'_, str>> {
+    let value = value?;
+    match value.as_str() {
+        Some(s) if !s.trim().is_empty() => Some(Cow::Borrowed(s)),
+        Some(_) => None,
+        None => value.scalar_text().map(Cow::Owned),
     }
 }
 
