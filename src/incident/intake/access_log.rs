@@ -3,8 +3,9 @@
 //! format (the same plus `"referer" "user agent"`). The request method is the event's action, the
 //! authenticated user (when not `-`) a user observable, and the rest is scanned.
 
-use super::{offset_in, Builder};
+use super::{offset_in, parse_time, Builder};
 use crate::incident::{Event, ObservableKind};
+use std::fmt::Write as _;
 
 /// One parsed access-log line; text fields are slices of the line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,18 +75,24 @@ pub(crate) fn line(b: &mut Builder<'_>, n: usize, line: &str) -> Result<(), Stri
 
 /// Adds a parsed line as an event.
 pub(crate) fn add(b: &mut Builder<'_>, n: usize, line: &str, p: AccessLine<'_>) {
-    let mut details = format!("{} \"{}\" {}", p.client, p.request, p.status);
+    let mut details = String::with_capacity(p.client.len() + p.request.len() + 16 + p.user_agent.map_or(0, str::len));
+    let _ = write!(details, "{} \"{}\" {}", p.client, p.request, p.status);
     if let Some(ua) = p.user_agent {
-        details.push_str(&format!(" \"{ua}\""));
+        details.push_str(" \"");
+        details.push_str(ua);
+        details.push('"');
     }
-    let idx = b.event(Event {
-        timestamp: Some(p.timestamp.to_owned()),
+    // A time that parses is stored normalized by `event_at`: the text as written is not copied.
+    let time = parse_time(p.timestamp);
+    let event = Event {
+        timestamp: time.is_none().then(|| p.timestamp.to_owned()),
         host: None,
         action: Some(p.method.unwrap_or("request").to_owned()),
         details,
         raw: line.to_owned(),
         line: Some(n),
-    });
+    };
+    let idx = b.event_at(event, time);
     if p.user != "-" {
         if let Some(at) = offset_in(line, p.user) {
             b.typed(ObservableKind::User, p.user, (at, at + p.user.len()), "raw", Some(idx));

@@ -12,6 +12,7 @@
 
 pub mod access_log;
 pub mod ecs;
+mod json;
 pub mod jsonl;
 pub mod seed004;
 pub mod syslog;
@@ -19,15 +20,16 @@ pub mod text;
 pub mod wazuh;
 pub mod windows_event;
 
-use super::observables::ObservableSet;
+use self::json::{JsonObject, JsonValue, Lite};
+use super::observables::{Fnv, ObservableSet};
 use super::{Event, Incident, ObservableKind, Severity, Source, TimeRange};
 use crate::finding::{push_segment, Finding};
-use chrono::{DateTime, FixedOffset, NaiveDateTime};
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::borrow::Cow;
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::str::FromStr;
 
 /// The input formats intake reads.
@@ -371,8 +373,8 @@ fn each_line(text: &str, b: &mut Builder<'_>, mut f: impl FnMut(&mut Builder<'_>
 /// One line of a mixed log: JSON, syslog or access log, otherwise a plain text event.
 fn mixed_line(b: &mut Builder<'_>, n: usize, line: &str) -> Result<(), String> {
     if line.trim_start().starts_with('{') {
-        let value: Value = serde_json::from_str(line).map_err(|e| format!("invalid JSON ({e})"))?;
-        let Value::Object(obj) = &value else { return Err("a JSON line that is not an object".into()) };
+        let value: Lite = serde_json::from_str(line).map_err(|e| format!("invalid JSON ({e})"))?;
+        let Lite::Object(obj) = &value else { return Err("a JSON line that is not an object".into()) };
         return jsonl::item(b, Some(n), obj, line);
     }
     if let Some(parsed) = syslog::parse(line, b.opts.year) {
@@ -393,7 +395,8 @@ type ItemReader = fn(&mut Builder<'_>, Option<usize>, &Map<String, Value>, &str)
 
 /// Calls `read` on every object of a JSON document (one object, or a list: pointer `/<index>`) or
 /// of JSON Lines (pointer `/lines/<n>`). Items that are not objects or that `read` rejects are
-/// reported as `intake.bad-item` / `intake.bad-line`.
+/// reported as `intake.bad-item` / `intake.bad-line`. JSON Lines logs (`format` jsonl) have their
+/// lines read as [`Lite`] objects.
 fn each_json_object(text: &str, b: &mut Builder<'_>, read: ItemReader) -> Result<(), IntakeError> {
     let format = b.format;
     let trimmed = text.trim_start();
@@ -435,11 +438,20 @@ fn each_json_object(text: &str, b: &mut Builder<'_>, read: ItemReader) -> Result
                     reason: format!("invalid JSON at line {}, column {}: {whole}", whole.line(), whole.column()),
                 });
             }
-            each_line(text, b, |b, n, line| {
-                let value: Value = serde_json::from_str(line).map_err(|e| format!("invalid JSON ({e})"))?;
-                match &value {
-                    Value::Object(obj) => read(b, Some(n), obj, line),
-                    other => Err(format!("expected a JSON object, found {}", shape(other))),
+            each_line(text, b, |b, n, line| match b.format {
+                Format::Jsonl => {
+                    let value: Lite = serde_json::from_str(line).map_err(|e| format!("invalid JSON ({e})"))?;
+                    match &value {
+                        Lite::Object(obj) => jsonl::item(b, Some(n), obj, line),
+                        other => Err(format!("expected a JSON object, found {}", other.shape())),
+                    }
+                }
+                _ => {
+                    let value: Value = serde_json::from_str(line).map_err(|e| format!("invalid JSON ({e})"))?;
+                    match &value {
+                        Value::Object(obj) => read(b, Some(n), obj, line),
+                        other => Err(format!("expected a JSON object, found {}", shape(other))),
+                    }
                 }
             });
             Ok(())
@@ -462,8 +474,13 @@ pub(crate) fn shape(value: &Value) -> &'static str {
 /// (read as UTC), and the access-log form `10/Oct/2000:13:55:36 -0700`.
 pub fn parse_time(s: &str) -> Option<DateTime<FixedOffset>> {
     let s = s.trim();
-    if s.len() < 10 || s.len() > 64 {
+    // Every format has `:` between hours, minutes and seconds: most texts that are no time (the
+    // address a syslog parse tries first on an access-log line) are refused without chrono.
+    if s.len() < 10 || s.len() > 64 || !s.contains(':') {
         return None;
+    }
+    if let Some(t) = access_log_time(s) {
+        return Some(t);
     }
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Some(t);
@@ -479,6 +496,70 @@ pub fn parse_time(s: &str) -> Option<DateTime<FixedOffset>> {
         }
     }
     None
+}
+
+/// The access-log time `10/Oct/2000:13:55:36 -0700` in its usual shape, read without chrono's
+/// format interpreter (which would first try three other formats, and reads its format string on
+/// every call). `None` for anything else, including odd values such as a leap second or a 24-hour
+/// offset, which [`parse_time`] then leaves to chrono: this gives the same time as
+/// `%d/%b/%Y:%H:%M:%S %z` or nothing, and no earlier format can read a text of this shape.
+fn access_log_time(s: &str) -> Option<DateTime<FixedOffset>> {
+    let b = s.as_bytes();
+    let shape = b.len() == 26
+        && b[2] == b'/'
+        && b[6] == b'/'
+        && b[11] == b':'
+        && b[14] == b':'
+        && b[17] == b':'
+        && b[20] == b' '
+        && matches!(b[21], b'+' | b'-');
+    if !shape {
+        return None;
+    }
+    let num = |from: usize, to: usize| {
+        b[from..to].iter().try_fold(0u32, |n, &c| c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0')))
+    };
+    let month = syslog::MONTHS.iter().position(|m| m.as_bytes() == &b[3..6])? as u32 + 1;
+    let (day, year) = (num(0, 2)?, num(7, 11)?);
+    let (hour, minute, second) = (num(12, 14)?, num(15, 17)?, num(18, 20)?);
+    let (offset_hours, offset_minutes) = (num(22, 24)?, num(24, 26)?);
+    if second > 59 || offset_hours > 23 || offset_minutes > 59 {
+        return None;
+    }
+    let offset = (offset_hours * 3600 + offset_minutes * 60) as i32;
+    let offset = FixedOffset::east_opt(if b[21] == b'-' { -offset } else { offset })?;
+    let local = NaiveDate::from_ymd_opt(year as i32, month, day)?.and_hms_opt(hour, minute, second)?;
+    offset.from_local_datetime(&local).single()
+}
+
+/// `t.to_rfc3339()`, written without the formatting machinery for the usual case (whole seconds,
+/// a four-digit year, an offset in whole minutes); chrono writes the others.
+pub(crate) fn rfc3339(t: DateTime<FixedOffset>) -> String {
+    use chrono::{Datelike, Timelike};
+    let offset = t.offset().local_minus_utc();
+    let year = t.year();
+    if t.nanosecond() != 0 || !(0..=9999).contains(&year) || offset % 60 != 0 {
+        return t.to_rfc3339();
+    }
+    let mut out = String::with_capacity(25);
+    let mut two = |n: u32, then: Option<char>| {
+        out.push(char::from(b'0' + (n / 10 % 10) as u8));
+        out.push(char::from(b'0' + (n % 10) as u8));
+        if let Some(c) = then {
+            out.push(c);
+        }
+    };
+    let (year, minutes) = (year as u32, offset.unsigned_abs() / 60);
+    two(year / 100, None);
+    two(year % 100, Some('-'));
+    two(t.month(), Some('-'));
+    two(t.day(), Some('T'));
+    two(t.hour(), Some(':'));
+    two(t.minute(), Some(':'));
+    two(t.second(), Some(if offset < 0 { '-' } else { '+' }));
+    two(minutes / 60, Some(':'));
+    two(minutes % 60, None);
+    out
 }
 
 /// The byte offset of `inner` in `outer` when `inner` is a slice of it.
@@ -546,7 +627,7 @@ impl<'o> Builder<'o> {
     pub(crate) fn event_at(&mut self, mut event: Event, time: Option<DateTime<FixedOffset>>) -> usize {
         if let Some(t) = time {
             self.time(t);
-            event.timestamp = Some(t.to_rfc3339());
+            event.timestamp = Some(rfc3339(t));
         }
         self.events.push(event);
         self.events.len() - 1
@@ -588,50 +669,77 @@ impl<'o> Builder<'o> {
     /// Scans every text value of an event's JSON object. Values under keys that name a user, a
     /// host or a command line are taken whole as that kind (a scanner cannot tell that `deploy`
     /// is a user name); every other text is scanned. `field` is the value's JSON pointer.
-    pub(crate) fn scan_json(&mut self, obj: &Map<String, Value>, event: usize) {
-        let mut stack: Vec<(String, &str, &str, &Value)> = Vec::new();
-        for (k, v) in obj.iter().rev() {
-            let mut p = String::new();
-            push_segment(&mut p, k);
-            stack.push((p, "", k, v));
-        }
-        let mut depth_guard = 0usize;
-        while let Some((pointer, parent, key, value)) = stack.pop() {
-            depth_guard += 1;
-            if depth_guard > 100_000 {
+    pub(crate) fn scan_json<O: JsonObject>(&mut self, obj: &O, event: usize) {
+        // Values are visited depth first in document order, at most 100,000 of them.
+        let mut budget = 100_000usize;
+        let mut pointer = String::new();
+        for (k, v) in obj.entries() {
+            pointer_segment(&mut pointer, k);
+            let more = self.scan_value(v, "", k, &mut pointer, event, &mut budget);
+            pointer.clear();
+            if !more {
                 break;
             }
-            match value {
-                Value::String(s) => match typed_kind(parent, key) {
-                    Some(kind) => {
-                        self.typed(kind, s, (0, s.len()), &pointer, Some(event));
-                        if kind == ObservableKind::CommandLine {
-                            self.set.scan(s, &pointer, Some(event));
-                        }
-                    }
-                    None => self.set.scan(s, &pointer, Some(event)),
-                },
-                Value::Object(map) => {
-                    // `{"Name": "TargetUserName", "#text": "bob"}` (Windows XML as JSON).
-                    let alias = ["Name", "@Name", "name"].iter().find_map(|n| map.get(*n).and_then(Value::as_str));
-                    for (k, v) in map.iter().rev() {
-                        let mut p = pointer.clone();
-                        push_segment(&mut p, k);
-                        let text_key = matches!(k.as_str(), "#text" | "text" | "value" | "Value");
-                        match alias {
-                            Some(a) if text_key => stack.push((p, key, a, v)),
-                            _ => stack.push((p, key, k, v)),
-                        }
+        }
+    }
+
+    /// Scans `value` found under `key` (in an object under `parent`) at `pointer`, which it extends
+    /// for the values inside and restores. False once `budget` values have been visited. The
+    /// recursion is as deep as the JSON, which serde_json limits to 128 levels.
+    fn scan_value<V: JsonValue>(
+        &mut self,
+        value: &V,
+        parent: &str,
+        key: &str,
+        pointer: &mut String,
+        event: usize,
+        budget: &mut usize,
+    ) -> bool {
+        if *budget == 0 {
+            return false;
+        }
+        *budget -= 1;
+        if let Some(s) = value.as_str() {
+            match typed_kind(parent, key) {
+                Some(kind) => {
+                    self.typed(kind, s, (0, s.len()), pointer, Some(event));
+                    if kind == ObservableKind::CommandLine {
+                        self.set.scan(s, pointer, Some(event));
                     }
                 }
-                Value::Array(items) => {
-                    for (i, v) in items.iter().enumerate().rev() {
-                        stack.push((format!("{pointer}/{i}"), parent, key, v));
+                None => self.set.scan(s, pointer, Some(event)),
+            }
+        } else if let Some(map) = value.as_object() {
+            {
+                // `{"Name": "TargetUserName", "#text": "bob"}` (Windows XML as JSON).
+                let alias = ["Name", "@Name", "name"].iter().find_map(|n| map.get(n).and_then(|v| v.as_str()));
+                for (k, v) in map.entries() {
+                    let len = pointer.len();
+                    pointer_segment(pointer, k);
+                    let text_key = matches!(k, "#text" | "text" | "value" | "Value");
+                    let child_key = match alias {
+                        Some(a) if text_key => a,
+                        _ => k,
+                    };
+                    let more = self.scan_value(v, key, child_key, pointer, event, budget);
+                    pointer.truncate(len);
+                    if !more {
+                        return false;
                     }
                 }
-                _ => {}
+            }
+        } else if let Some(items) = value.as_array() {
+            for (i, v) in items.iter().enumerate() {
+                let len = pointer.len();
+                let _ = write!(pointer, "/{i}");
+                let more = self.scan_value(v, parent, key, pointer, event, budget);
+                pointer.truncate(len);
+                if !more {
+                    return false;
+                }
             }
         }
+        true
     }
 
     /// The incident, and the problems.
@@ -669,8 +777,10 @@ impl<'o> Builder<'o> {
 
     /// A title and description for inputs that carry none: the commonest actions and the hosts.
     fn summary(&self, range: Option<&TimeRange>) -> (String, String) {
-        let mut actions: IndexMap<&str, usize> = IndexMap::new();
-        let mut hosts: IndexMap<&str, usize> = IndexMap::new();
+        // One lookup per event and field: a short-string hash, not SipHash.
+        type Counts<'e> = IndexMap<&'e str, usize, std::hash::BuildHasherDefault<Fnv>>;
+        let mut actions = Counts::default();
+        let mut hosts = Counts::default();
         for e in &self.events {
             *actions.entry(e.action.as_deref().unwrap_or("event")).or_default() += 1;
             if let Some(h) = &e.host {
@@ -697,6 +807,16 @@ impl<'o> Builder<'o> {
     }
 }
 
+/// [`push_segment`], copying keys that need no escape in one go (nearly all of them).
+fn pointer_segment(pointer: &mut String, key: &str) {
+    if key.contains(['~', '/']) {
+        push_segment(pointer, key);
+    } else {
+        pointer.push('/');
+        pointer.push_str(key);
+    }
+}
+
 /// Keys whose whole text is an observable of a known kind (`parent` is the enclosing key, for
 /// `user.name` / `host.name`; dotted flat keys are split the same way).
 fn typed_kind(parent: &str, key: &str) -> Option<ObservableKind> {
@@ -704,20 +824,21 @@ fn typed_kind(parent: &str, key: &str) -> Option<ObservableKind> {
         Some((p, k)) => (p.rsplit('.').next().unwrap_or(p), k),
         None => (parent, key),
     };
-    let key = key.to_ascii_lowercase();
-    let parent = parent.to_ascii_lowercase();
-    match (parent.as_str(), key.as_str()) {
-        ("user" | "source_user" | "destination_user", "name")
-        | (_, "username" | "user_name" | "srcuser" | "dstuser" | "targetusername" | "subjectusername")
-        | (_, "accountname" | "account_name" | "suser" | "duser" | "user") => Some(ObservableKind::User),
-        ("host" | "agent", "name" | "hostname")
-        | (_, "hostname" | "computer" | "computer_name" | "computername" | "workstationname" | "host") => {
-            Some(ObservableKind::Host)
-        }
-        (_, "command_line" | "commandline" | "cmdline" | "parentcommandline" | "parent_command_line") => {
-            Some(ObservableKind::CommandLine)
-        }
-        _ => None,
+    // Asked for every text value of every JSON event: compared without lower-cased copies.
+    let is = |s: &str, words: &[&str]| words.iter().any(|w| w.eq_ignore_ascii_case(s));
+    if (is(parent, &["user", "source_user", "destination_user"]) && is(key, &["name"]))
+        || is(key, &["username", "user_name", "srcuser", "dstuser", "targetusername", "subjectusername"])
+        || is(key, &["accountname", "account_name", "suser", "duser", "user"])
+    {
+        Some(ObservableKind::User)
+    } else if (is(parent, &["host", "agent"]) && is(key, &["name", "hostname"]))
+        || is(key, &["hostname", "computer", "computer_name", "computername", "workstationname", "host"])
+    {
+        Some(ObservableKind::Host)
+    } else if is(key, &["command_line", "commandline", "cmdline", "parentcommandline", "parent_command_line"]) {
+        Some(ObservableKind::CommandLine)
+    } else {
+        None
     }
 }
 
@@ -751,24 +872,40 @@ pub(crate) fn shorten(s: &str, max: usize) -> String {
 
 /// Reads a text field of a JSON object (a number or boolean as its text).
 pub(crate) fn text_of(value: Option<&Value>) -> Option<String> {
-    match value? {
-        Value::String(s) if !s.trim().is_empty() => Some(s.clone()),
-        v @ (Value::Number(_) | Value::Bool(_)) => Some(v.to_string()),
-        _ => None,
-    }
+    text_ref(value).map(Cow::into_owned)
 }
 
 /// `obj[path]` where `path` is dotted (`host.name`) and the object may be nested, flat with
 /// dotted keys, or a mix of both (ECS documents are all three in the wild).
-pub(crate) fn get_path<'v>(obj: &'v Map<String, Value>, path: &str) -> Option<&'v Value> {
-    if let Some(v) = obj.get(path) {
+pub(crate) fn get_path<'v, O: JsonObject>(obj: &'v O, path: &str) -> Option<&'v O::Value> {
+    if let Some(v) = member(obj, path) {
         return Some(v);
     }
     let mut split = path.match_indices('.').map(|(i, _)| i);
-    split.find_map(|i| match obj.get(&path[..i]) {
-        Some(Value::Object(inner)) => get_path(inner, &path[i + 1..]),
-        _ => None,
+    split.find_map(|i| match member(obj, &path[..i]).and_then(JsonValue::as_object) {
+        Some(inner) => get_path(inner, &path[i + 1..]),
+        None => None,
     })
+}
+
+/// `obj.get(key)`; a log object has a handful of keys, and comparing them is cheaper than hashing
+/// the key (a dozen lookups per JSON line, most of them misses).
+fn member<'v, O: JsonObject>(obj: &'v O, key: &str) -> Option<&'v O::Value> {
+    if obj.len() <= 8 {
+        obj.entries().find_map(|(k, v)| (k == key).then_some(v))
+    } else {
+        obj.get(key)
+    }
+}
+
+/// [`text_of`] without a copy of text values.
+pub(crate) fn text_ref<V: JsonValue>(value: Option<&V>) -> Option<Cow<'_, str>> {
+    let value = value?;
+    match value.as_str() {
+        Some(s) if !s.trim().is_empty() => Some(Cow::Borrowed(s)),
+        Some(_) => None,
+        None => value.scalar_text().map(Cow::Owned),
+    }
 }
 
 #[cfg(test)]
@@ -797,6 +934,38 @@ mod tests {
         assert_eq!(get_path(obj, "user.name"), Some(&Value::from("b")));
         assert_eq!(get_path(obj, "x.y.z"), Some(&Value::from(1)));
         assert_eq!(get_path(obj, "host.ip"), None);
+    }
+
+    #[test]
+    fn fast_time_paths_agree_with_chrono() {
+        let months = syslog::MONTHS.iter().chain(&["mar", "MAR", "Mrz"]);
+        for (i, month) in months.enumerate() {
+            for day in ["00", "01", "1 ", "09", "28", "29", "30", "31", "32"] {
+                for time in ["00:00:00", "23:59:59", "24:00:00", "12:60:00", "12:00:60", "1:02:03", "12:3a:00"] {
+                    for offset in ["+0000", "-0000", "-0700", "+0530", "+2359", "+2400", "+9999", "+00:00", "Z0000"] {
+                        let year = ["2026", "2024", "0000", "9999", "1900"][i % 5];
+                        let s = format!("{day}/{month}/{year}:{time} {offset}");
+                        let chrono = DateTime::parse_from_str(&s, "%d/%b/%Y:%H:%M:%S %z").ok();
+                        if let Some(fast) = access_log_time(&s) {
+                            assert_eq!(Some(fast), chrono, "{s}");
+                        }
+                        let fixed = [&s, "2026-03-02T04:11:09Z", "1999-12-31T23:59:60.5-07:30"];
+                        for t in fixed.iter().filter_map(|t| parse_time(t)) {
+                            assert_eq!(rfc3339(t), t.to_rfc3339(), "{s}");
+                        }
+                    }
+                }
+            }
+        }
+        assert!(access_log_time("02/Mar/2026:04:20:01 +0000").is_some());
+        for offset in [-86_340, -25_200, -1, 0, 30, 19_800, 86_340] {
+            let zone = FixedOffset::east_opt(offset).unwrap();
+            for t in ["2026-03-02T04:11:09Z", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "2024-02-29T12:00:00.25Z"]
+            {
+                let t = DateTime::parse_from_rfc3339(t).unwrap().with_timezone(&zone);
+                assert_eq!(rfc3339(t), t.to_rfc3339());
+            }
+        }
     }
 
     #[test]

@@ -23,7 +23,8 @@ pub struct SyslogLine<'a> {
     pub message: &'a str,
 }
 
-const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+pub(crate) const MONTHS: [&str; 12] =
+    ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
 /// Parses one line; `None` when it is no syslog form.
 pub fn parse(line: &str, year: Option<i32>) -> Option<SyslogLine<'_>> {
@@ -200,7 +201,8 @@ pub(crate) fn add(b: &mut Builder<'_>, n: usize, line: &str, parsed: SyslogLine<
     }
     let host = (parsed.host != "-").then(|| parsed.host.to_owned());
     let event = Event {
-        timestamp: Some(parsed.timestamp.to_owned()),
+        // A time that was understood is stored normalized by `event_at`.
+        timestamp: parsed.time.is_none().then(|| parsed.timestamp.to_owned()),
         host,
         action: action(parsed.app, parsed.message),
         details: parsed.message.to_owned(),
