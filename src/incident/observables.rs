@@ -11,9 +11,15 @@
 //!   `1.2.3` are not domains); defanged names (`evil[.]xyz`) and URL hosts are always domains.
 //! - **Hashes are whole hex runs** of exactly 32, 40 or 64 digits, so a longer hex blob never
 //!   yields a hash from its middle.
-//! - **Fast.** Regexes are compiled once ([`LazyLock`]), most are skipped by a cheap byte test when
-//!   the text cannot contain their kind, hashes are found by a hand-written scan, and the word
-//!   boundaries are ASCII so the regex engine keeps its DFA on any input.
+//! - **Fast** (the intake goal is 50 MB/s of logs on one core, and most log lines hold several
+//!   observables). Texts are scanned in batches; one pass over a batch records where its `.`, `:`
+//!   and `/` are, and the scanners that start from those bytes (URLs, addresses, domains, paths)
+//!   are hand-written and walk these offsets, each checked against the pattern it follows by unit
+//!   tests. The keyword patterns (users, hosts, command lines) run case-sensitive on a lower-cased
+//!   copy, where their literal prefilters need no case variants. Regexes are compiled once
+//!   ([`LazyLock`]) with ASCII word boundaries so the engine keeps its DFA. Deduplication keys a
+//!   compact table by a hash, with short values inline, so a repeated value rarely touches its
+//!   observable.
 //!
 //! [`extract`] works on one text; [`ObservableSet`] deduplicates across a whole incident by
 //! `(kind, value)` while counting and keeping positions.
