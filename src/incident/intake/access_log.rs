@@ -28,7 +28,7 @@ pub fn parse(line: &str) -> Option<AccessLine<'_>> {
     let (_ident, rest) = rest.split_once(' ')?;
     let (user, rest) = rest.split_once(' ')?;
     let rest = rest.strip_prefix('[')?;
-    let (timestamp, rest) = rest.split_once("] \"")?;
+    let (timestamp, rest) = split_at_request(rest)?;
     let (request, rest) = quoted(rest)?;
     let rest = rest.strip_prefix(' ')?;
     let (status, rest) = rest.split_once(' ').unwrap_or((rest, ""));
@@ -45,6 +45,19 @@ pub fn parse(line: &str) -> Option<AccessLine<'_>> {
     let method = parts.next().filter(|m| !m.is_empty() && m.bytes().all(|c| c.is_ascii_uppercase()));
     let target = method.and(parts.next());
     Some(AccessLine { client, user, timestamp, request, method, target, status, bytes, referer, user_agent })
+}
+
+/// `s.split_once("] \"")`, searched from each `]` (a substring search costs more to set up than
+/// the few bytes of a time it has to look through).
+fn split_at_request(s: &str) -> Option<(&str, &str)> {
+    let mut from = 0;
+    while let Some(i) = s.get(from..).and_then(|r| r.find(']')).map(|i| from + i) {
+        if s.as_bytes().get(i + 1..i + 3) == Some(b" \"") {
+            return Some((&s[..i], &s[i + 3..]));
+        }
+        from = i + 1;
+    }
+    None
 }
 
 /// The text up to the closing quote (a `\"` does not close) and what follows it.

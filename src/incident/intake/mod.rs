@@ -824,22 +824,32 @@ fn typed_kind(parent: &str, key: &str) -> Option<ObservableKind> {
         Some((p, k)) => (p.rsplit('.').next().unwrap_or(p), k),
         None => (parent, key),
     };
-    // Asked for every text value of every JSON event: compared without lower-cased copies.
-    let is = |s: &str, words: &[&str]| words.iter().any(|w| w.eq_ignore_ascii_case(s));
-    if (is(parent, &["user", "source_user", "destination_user"]) && is(key, &["name"]))
-        || is(key, &["username", "user_name", "srcuser", "dstuser", "targetusername", "subjectusername"])
-        || is(key, &["accountname", "account_name", "suser", "duser", "user"])
-    {
-        Some(ObservableKind::User)
-    } else if (is(parent, &["host", "agent"]) && is(key, &["name", "hostname"]))
-        || is(key, &["hostname", "computer", "computer_name", "computername", "workstationname", "host"])
-    {
-        Some(ObservableKind::Host)
-    } else if is(key, &["command_line", "commandline", "cmdline", "parentcommandline", "parent_command_line"]) {
-        Some(ObservableKind::CommandLine)
-    } else {
-        None
+    // Asked for every text value of every JSON event: lower-cased on the stack. No key below is
+    // longer than 24 bytes, so a longer key (or parent) matches none of them.
+    let (mut parent_buf, mut key_buf) = ([0u8; 24], [0u8; 24]);
+    let parent = lower_short(parent, &mut parent_buf).unwrap_or_default();
+    let key = lower_short(key, &mut key_buf)?;
+    match (parent, key) {
+        ("user" | "source_user" | "destination_user", "name")
+        | (_, "username" | "user_name" | "srcuser" | "dstuser" | "targetusername" | "subjectusername")
+        | (_, "accountname" | "account_name" | "suser" | "duser" | "user") => Some(ObservableKind::User),
+        ("host" | "agent", "name" | "hostname")
+        | (_, "hostname" | "computer" | "computer_name" | "computername" | "workstationname" | "host") => {
+            Some(ObservableKind::Host)
+        }
+        (_, "command_line" | "commandline" | "cmdline" | "parentcommandline" | "parent_command_line") => {
+            Some(ObservableKind::CommandLine)
+        }
+        _ => None,
     }
+}
+
+/// `s` with its ASCII letters lower-cased in `buf`, when it fits.
+fn lower_short<'b>(s: &str, buf: &'b mut [u8; 24]) -> Option<&'b str> {
+    let out = buf.get_mut(..s.len())?;
+    out.copy_from_slice(s.as_bytes());
+    out.make_ascii_lowercase();
+    std::str::from_utf8(out).ok()
 }
 
 /// `incident--<uuid>` from a hash of the format and the input (its first MiB, last 64 KiB and
