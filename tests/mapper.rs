@@ -136,6 +136,25 @@ fn map_file_maps_each_event_and_points_at_it() {
 }
 
 #[test]
+fn map_reads_back_what_intake_wrote_with_the_same_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("events.jsonl");
+    std::fs::write(&log, "{\"message\":\"vssadmin.exe delete shadows /all /quiet\"}\n").unwrap();
+    let (code, report, err) = cli(&["intake", log.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let saved = dir.path().join("report.json");
+    std::fs::write(&saved, &report).unwrap();
+    let techniques = |path: &std::path::Path| -> Value {
+        let (code, out, err) = cli(&["map", path.to_str().unwrap(), "--json"]);
+        assert_eq!(code, 0, "{err}");
+        serde_json::from_str::<Value>(&out).unwrap()["incidents"][0]["mapping"]["techniques"].clone()
+    };
+    let direct = techniques(&log);
+    assert_eq!(direct[0]["parent"], "T1490", "{direct}");
+    assert_eq!(techniques(&saved), direct, "an intake report maps like the raw input it came from");
+}
+
+#[test]
 fn map_reports_nothing_for_benign_text_with_a_high_bar() {
     let (code, out, _) = cli(&["map", "--text", "the quarterly report is attached", "--min-score", "0.9"]);
     assert_eq!(code, 1, "{out}");

@@ -144,20 +144,7 @@ pub struct IndicatorSet {
     owners: Vec<(usize, usize)>,
 }
 
-/// The parent technique id of `id` (the part before the dot).
-pub fn parent_of(id: &str) -> &str {
-    id.split_once('.').map_or(id, |(p, _)| p)
-}
-
-fn valid_id(id: &str) -> bool {
-    let b = id.as_bytes();
-    let digits = |s: &[u8]| s.iter().all(u8::is_ascii_digit);
-    match b.len() {
-        5 => b[0] == b'T' && digits(&b[1..]),
-        9 => b[0] == b'T' && digits(&b[1..5]) && b[5] == b'.' && digits(&b[6..]),
-        _ => false,
-    }
-}
+pub use super::{is_technique_id, parent_of};
 
 /// The embedded rule set, parsed and compiled on first use.
 ///
@@ -266,7 +253,7 @@ impl IndicatorSet {
 fn compile_rule(file: &str, spec: RuleSpec) -> Result<Rule, IndicatorError> {
     let rule_err =
         |message: String| IndicatorError::Rule { file: file.to_string(), technique: spec.technique.clone(), message };
-    if !valid_id(&spec.technique) {
+    if !is_technique_id(&spec.technique) {
         return Err(rule_err("technique id must look like T1234 or T1234.001".into()));
     }
     if spec.name.trim().is_empty() {
@@ -374,8 +361,8 @@ mod tests {
     fn parent_of_and_id_shape() {
         assert_eq!(parent_of("T1003.001"), "T1003");
         assert_eq!(parent_of("T1003"), "T1003");
-        assert!(valid_id("T1003") && valid_id("T1003.001"));
-        assert!(!valid_id("T103") && !valid_id("T1003.01") && !valid_id("t1003"));
+        assert!(is_technique_id("T1003") && is_technique_id("T1003.001"));
+        assert!(!is_technique_id("T103") && !is_technique_id("T1003.01") && !is_technique_id("t1003"));
     }
 
     #[test]

@@ -34,6 +34,22 @@ pub use sync::{import_bundle_bytes, import_bundle_file, sync, ImportReport, Sync
 
 use std::path::PathBuf;
 
+/// The parent technique id of `id` (the part before the dot): `T1059.001` -> `T1059`.
+pub fn parent_of(id: &str) -> &str {
+    id.split_once('.').map_or(id, |(p, _)| p)
+}
+
+/// Whether `id` has the form of an ATT&CK technique id: `T1234` or `T1234.001`.
+pub fn is_technique_id(id: &str) -> bool {
+    let b = id.as_bytes();
+    let digits = |s: &[u8]| s.iter().all(u8::is_ascii_digit);
+    match b.len() {
+        5 => b[0] == b'T' && digits(&b[1..]),
+        9 => b[0] == b'T' && digits(&b[1..5]) && b[5] == b'.' && digits(&b[6..]),
+        _ => false,
+    }
+}
+
 /// Everything that can go wrong reading, importing or downloading ATT&CK data. Every variant names
 /// the file or URL it is about, so a message alone tells the user where to look.
 #[derive(Debug, thiserror::Error)]

@@ -35,6 +35,8 @@ use std::sync::LazyLock;
 
 use serde::{Deserialize, Serialize};
 
+use super::is_technique_id;
+
 /// Every knowledge file, embedded: (path relative to `playbooks/responses/`, contents). A unit test
 /// checks that this table lists exactly the `.json` files of the directory.
 pub const FILES: &[(&str, &str)] = &[
@@ -385,12 +387,6 @@ impl ResponseLibrary {
 fn is_kebab(s: &str) -> bool {
     !s.is_empty()
         && s.split('-').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
-}
-
-fn is_technique_id(s: &str) -> bool {
-    let b = s.as_bytes();
-    let base = b.len() >= 5 && b[0] == b'T' && b[1..5].iter().all(u8::is_ascii_digit);
-    base && (b.len() == 5 || (b.len() == 9 && b[5] == b'.' && b[6..].iter().all(u8::is_ascii_digit)))
 }
 
 fn is_mitigation_id(s: &str) -> bool {

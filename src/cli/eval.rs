@@ -4,11 +4,10 @@
 
 use super::{read_limited, write_output, Outcome};
 use anyhow::{Context, Result};
-use cacao_forge::attack::indicators::indicators;
 use cacao_forge::attack::mapper::eval::{evaluate, read_rows};
 use cacao_forge::attack::mapper::model::LinearModel;
 use cacao_forge::attack::mapper::{Mapper, MapperConfig};
-use cacao_forge::attack::{Catalog, Enrichment};
+use cacao_forge::attack::Enrichment;
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
 
@@ -81,12 +80,7 @@ fn eval_mapper(a: MapperArgs) -> Result<Outcome> {
     }
     let mut mapper = match &a.model {
         None => Mapper::embedded(),
-        Some(dir) => {
-            let model = LinearModel::from_dir(dir)?;
-            // One model per process run: leaking it gives the mapper the 'static borrow it shares.
-            let model: &'static LinearModel = Box::leak(Box::new(model));
-            Mapper::new(indicators(), model, Catalog::embedded(), MapperConfig::default())
-        }
+        Some(dir) => Mapper::embedded().with_model(LinearModel::from_dir(dir)?),
     };
     mapper.config.top_k = a.top_k.max(5);
     mapper.config.rule_weight = a.rule_weight;

@@ -1,12 +1,14 @@
 //! `cacao-forge map FILE | --text TEXT [--format auto|...] [--json] [--top-k N]`: ranks the ATT&CK
-//! techniques an incident (any format intake reads) or a single text shows, with scores, tactics
+//! techniques an incident (a serialized incident, an intake report or any format intake reads) or a
+//! single text shows, with scores, tactics
 //! and evidence spans. Exit 0 when anything was mapped, 1 when no technique reached the minimum
 //! score (`--min-score`), 2 on bad input.
 
 use super::{read_limited, Outcome};
 use anyhow::{Context, Result};
 use cacao_forge::attack::mapper::{EvidenceSource, Mapper, TechniqueMatch};
-use cacao_forge::incident::intake::{self, Format, IntakeOptions};
+use cacao_forge::incident::input::{read_input, InputFormat};
+use cacao_forge::incident::intake::IntakeOptions;
 use clap::Args;
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -19,7 +21,8 @@ pub struct MapArgs {
     /// Map this text (a command line, a log line) instead of a file.
     #[arg(long)]
     text: Option<String>,
-    /// The input format of FILE (as for `intake`).
+    /// The input format of FILE: auto, incident (a serialized incident or intake report), or an
+    /// intake format (as for `intake`).
     #[arg(long, default_value = "auto")]
     format: String,
     /// Techniques reported.
@@ -61,62 +64,42 @@ pub fn run(args: MapArgs) -> Result<Outcome> {
         if args.json {
             out = serde_json::to_string_pretty(&serde_json::json!({ "techniques": techniques }))?;
         } else {
-            write_techniques(&mut out, &techniques, text);
+            write_techniques(&mut out, &techniques);
         }
     } else if let Some(path) = &args.file {
-        let format = match args.format.as_str() {
-            "auto" => None,
-            name => Some(name.parse::<Format>()?),
-        };
+        let format: InputFormat = args.format.parse()?;
         let opts = IntakeOptions {
             max_bytes: args.max_bytes,
             source_name: path.file_name().map(|n| n.to_string_lossy().into_owned()),
             ..IntakeOptions::default()
         };
         let bytes = read_limited(path, opts.max_bytes)?;
-        let report = match format {
-            Some(f) => intake::read(&bytes, f, &opts),
-            None => intake::read_auto(&bytes, &opts),
-        }
-        .with_context(|| path.display().to_string())?;
+        let input = read_input(&bytes, format, &opts).with_context(|| path.display().to_string())?;
         let mut results = Vec::new();
-        for incident in &report.incidents {
+        for incident in &input.incidents {
             let mapping = mapper.map_incident(incident);
             mapped += mapping.techniques.len();
             if !args.json {
+                let skipped = if mapping.events_skipped > 0 {
+                    format!(", {} event(s) beyond the limit skipped", mapping.events_skipped)
+                } else {
+                    String::new()
+                };
                 let _ = writeln!(
                     out,
-                    "{} [{}]: {} text(s) mapped{}",
-                    incident.title,
-                    incident.id,
-                    mapping.texts_mapped,
-                    if mapping.events_skipped > 0 {
-                        format!(", {} event(s) beyond the limit skipped", mapping.events_skipped)
-                    } else {
-                        String::new()
-                    }
+                    "{} [{}]: {} text(s) mapped{skipped}",
+                    incident.title, incident.id, mapping.texts_mapped
                 );
-                let texts = |m: &TechniqueMatch| {
-                    m.evidence.first().map_or(String::new(), |e| match e.event {
-                        Some(i) => incident.events.get(i).map_or(String::new(), |ev| {
-                            if e.field == "raw" {
-                                ev.raw.clone()
-                            } else {
-                                ev.details.clone()
-                            }
-                        }),
-                        None => String::new(),
-                    })
-                };
                 for m in &mapping.techniques {
-                    write_technique(&mut out, m, &texts(m));
+                    write_technique(&mut out, m);
                 }
                 out.push('\n');
             }
             results.push(serde_json::json!({ "incident": incident.id, "title": incident.title, "mapping": mapping }));
         }
         if args.json {
-            out = serde_json::to_string_pretty(&serde_json::json!({ "format": report.format, "incidents": results }))?;
+            let format = input.kind.to_string();
+            out = serde_json::to_string_pretty(&serde_json::json!({ "format": format, "incidents": results }))?;
         }
     }
     print!("{out}");
@@ -126,16 +109,16 @@ pub fn run(args: MapArgs) -> Result<Outcome> {
     Ok(if mapped > 0 { Outcome::Success } else { Outcome::Rejected })
 }
 
-fn write_techniques(out: &mut String, techniques: &[TechniqueMatch], text: &str) {
+fn write_techniques(out: &mut String, techniques: &[TechniqueMatch]) {
     if techniques.is_empty() {
         out.push_str("no technique reached the minimum score\n");
     }
     for m in techniques {
-        write_technique(out, m, text);
+        write_technique(out, m);
     }
 }
 
-fn write_technique(out: &mut String, m: &TechniqueMatch, _text: &str) {
+fn write_technique(out: &mut String, m: &TechniqueMatch) {
     let _ = writeln!(
         out,
         "{:.2}  {} {} [{}]  (rules {:.2}, model {:.2})",

@@ -17,8 +17,8 @@
 use super::{read_limited, write_output, Outcome};
 use anyhow::{bail, Context, Result};
 use cacao_forge::attack::responses::{CommandType, Phase, Platform};
+use cacao_forge::incident::input::InputFormat;
 use cacao_forge::incident::intake::IntakeOptions;
-use cacao_forge::plan::input::InputFormat;
 use cacao_forge::plan::{self, Plan, PlanOptions, PlannedAction, Planner};
 use clap::Args;
 use std::collections::BTreeMap;

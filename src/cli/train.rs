@@ -5,10 +5,9 @@
 use super::Outcome;
 use anyhow::{Context, Result};
 use cacao_forge::attack::mapper::eval::{evaluate, LabelledText};
-use cacao_forge::attack::mapper::model::LinearModel;
-use cacao_forge::attack::mapper::train::{collect, train, write_dev_set, Example, Origin, TrainOptions};
-use cacao_forge::attack::mapper::{Mapper, MapperConfig};
-use cacao_forge::attack::{indicators::indicators, Catalog};
+use cacao_forge::attack::mapper::train::{collect, train, write_dev_set, Origin, TrainOptions};
+use cacao_forge::attack::mapper::Mapper;
+use cacao_forge::attack::Catalog;
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
 
@@ -112,11 +111,10 @@ fn train_mapper(a: MapperArgs) -> Result<Outcome> {
     println!("{}", serde_json::to_string_pretty(&report)?);
 
     // Figures of the new model on the held-out sets, with the rules fused as in production.
-    let model: &'static LinearModel = Box::leak(Box::new(model));
-    let mapper = Mapper::new(indicators(), model, catalog, MapperConfig::default());
+    let mapper = Mapper::embedded().with_model(model);
     for (name, set) in [("held-out Sigma lines", &corpus.dev_sigma), ("held-out ATT&CK snippets", &corpus.dev_snippets)]
     {
-        let rows = as_rows(set);
+        let rows: Vec<LabelledText> = set.iter().map(LabelledText::from).collect();
         let (figures, _) = evaluate(&mapper, &rows);
         println!(
             "{name}: {} cases over {} techniques: top-1 {:.3}, top-5 {:.3}",
@@ -125,8 +123,4 @@ fn train_mapper(a: MapperArgs) -> Result<Outcome> {
     }
     println!("model written to {}; development sets in {}", a.out.display(), a.dev_out.display());
     Ok(Outcome::Success)
-}
-
-fn as_rows(examples: &[Example]) -> Vec<LabelledText> {
-    examples.iter().map(|e| LabelledText { text: e.text.clone(), technique_id: e.labels[0].clone() }).collect()
 }

@@ -4,11 +4,14 @@
 //!
 //! - [`intake`] detects the input format and reads it into an incident, reporting bad lines as
 //!   [`Finding`](crate::finding::Finding)s instead of dropping them silently.
+//! - [`input`] reads what a user hands over: a serialized incident (or a list, or an intake
+//!   report) recognized first, anything else through [`intake`]. `map` and `plan` read with it.
 //! - [`observables`] extracts indicators (IPs, domains, URLs, hashes, paths, users, ...) with their
 //!   exact positions, so a reviewer can always see where a value came from.
 //!
 //! The serialized form is described by `schemas/incident.json` ([`SCHEMA`]).
 
+pub mod input;
 pub mod intake;
 pub mod observables;
 

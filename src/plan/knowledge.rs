@@ -12,7 +12,7 @@
 //!    impact, resource-development) have none: the plan says so instead of guessing.
 
 use crate::attack::responses::{ResponseKnowledge, ResponseLibrary};
-use crate::attack::Catalog;
+use crate::attack::{parent_of, Catalog};
 use serde::Serialize;
 
 /// How the knowledge was found.
@@ -72,10 +72,6 @@ pub fn threat_type_for_tactic(tactic: &str) -> Option<&'static str> {
     })
 }
 
-fn parent(id: &str) -> &str {
-    id.split_once('.').map_or(id, |(p, _)| p)
-}
-
 /// The knowledge for a technique (id as mapped, tactic shortnames in matrix order), and how it was
 /// found; `None` when there is none at all.
 pub fn choose<'l>(
@@ -89,7 +85,7 @@ pub fn choose<'l>(
         let matched = if k.key() == id { KnowledgeMatch::Technique } else { KnowledgeMatch::Parent };
         return Some((k, KnowledgeUsed { key: k.key().to_string(), matched, name: k.name.clone(), reason: None }));
     }
-    let p = parent(&id);
+    let p = parent_of(&id);
     if let Some(k) = library.threat_types().find(|k| k.techniques.iter().any(|t| t == &id || t == p)) {
         return Some((
             k,
@@ -128,7 +124,7 @@ pub fn no_knowledge_note(id: &str, tactics: &[String]) -> String {
     format!(
         "no response knowledge for {id}, and no threat-type fallback for its tactics ({tactics}); only its ATT&CK \
          mitigations are listed: write playbooks/responses/{}.json to get actions",
-        parent(id)
+        parent_of(id)
     )
 }
 
@@ -149,7 +145,7 @@ pub fn mitigations(catalog: &Catalog, own: Option<&ResponseKnowledge>, id: &str)
     let mut links = catalog.mitigations_for_with_parent(id);
     if links.is_empty() && id.contains('.') {
         // A sub-technique the catalog does not know: its parent's mitigations still apply.
-        links = catalog.mitigations_for_with_parent(parent(id));
+        links = catalog.mitigations_for_with_parent(parent_of(id));
     }
     for link in links.into_iter().filter(|l| l.mitigation.is_active()) {
         match out.iter_mut().find(|x| x.id == link.mitigation.id) {

@@ -15,8 +15,7 @@
 //! - [`targets`]: which observables an action acts on, and its rendered commands.
 //! - [`guard`]: values no action may target (system binaries, critical processes, built-in
 //!   principals, loopback addresses), reported as skipped instead.
-//! - [`input`]: reading what the planner is given (a serialized incident, an intake report, or any
-//!   raw input intake reads).
+//! - Input is read by [`crate::incident::input`] (re-exported here as [`read_input`]).
 //!
 //! # Choices
 //!
@@ -41,7 +40,6 @@
 //!   but has steps for another says so in its notes; nothing is dropped by guessing.
 
 pub mod guard;
-pub mod input;
 pub mod knowledge;
 pub mod targets;
 
@@ -53,7 +51,7 @@ use indexmap::IndexMap;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-pub use input::{read_input, InputError, InputKind, PlanInput};
+pub use crate::incident::input::{read_input, IncidentInput, InputError, InputKind};
 pub use knowledge::{KnowledgeMatch, KnowledgeUsed, MitigationSource, PlannedMitigation};
 pub use targets::{ActionObservable, MissingValue, RenderedCommand, SkippedTarget};
 

@@ -6,7 +6,7 @@
 //! would shift every later prediction out of line with its input.
 
 use super::{Mapper, Scratch};
-use crate::attack::indicators::parent_of;
+use crate::attack::parent_of;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 

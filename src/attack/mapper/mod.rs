@@ -23,8 +23,9 @@ pub mod model;
 pub mod retrieval;
 pub mod train;
 
-use super::indicators::{indicators, parent_of, IndicatorHit, IndicatorSet};
+use super::indicators::{indicators, IndicatorHit, IndicatorSet};
 use super::Catalog;
+use super::{is_technique_id, parent_of};
 use crate::incident::Incident;
 use features::Features;
 use model::LinearModel;
@@ -53,7 +54,7 @@ pub struct MapperConfig {
     /// `threat.technique`); combined by noisy-or with what the texts show.
     pub declared_weight: f32,
     /// Share of the model's probabilities replaced by the similarity to MITRE's procedure
-    /// examples, when a full bundle was loaded ([`Mapper::with_procedures`]).
+    /// examples, when a full bundle was loaded ([`Mapper::with_enrichment`]).
     pub procedure_weight: f32,
 }
 
@@ -148,7 +149,7 @@ pub struct Scratch {
 #[derive(Debug, Clone)]
 pub struct Mapper {
     indicators: &'static IndicatorSet,
-    model: &'static LinearModel,
+    model: Arc<LinearModel>,
     catalog: &'static Catalog,
     class_of: HashMap<String, usize>,
     procedures: Option<Arc<ProcedureIndex>>,
@@ -172,11 +173,10 @@ impl Mapper {
         Mapper::new(indicators(), LinearModel::embedded(), Catalog::embedded(), MapperConfig::default())
     }
 
-    /// A mapper over the given parts; a model loaded at run time must be leaked or kept in a
-    /// static by the caller (the mapper is cheap to clone and shares them).
+    /// A mapper over the given parts (cheap to clone: the parts are shared).
     pub fn new(
         indicators: &'static IndicatorSet,
-        model: &'static LinearModel,
+        model: Arc<LinearModel>,
         catalog: &'static Catalog,
         config: MapperConfig,
     ) -> Mapper {
@@ -184,18 +184,19 @@ impl Mapper {
         Mapper { indicators, model, catalog, class_of, procedures: None, config }
     }
 
-    /// Adds run-time enrichment from a full local bundle: MITRE's descriptions and procedure
-    /// examples, indexed with the model's features (see [`retrieval`]).
-    pub fn with_procedures(mut self, index: Arc<ProcedureIndex>) -> Mapper {
-        self.procedures = Some(index);
-        self
+    /// The same mapper with another model (one loaded from a directory, or just trained).
+    pub fn with_model(self, model: LinearModel) -> Mapper {
+        let mut mapper = Mapper::new(self.indicators, Arc::new(model), self.catalog, self.config);
+        mapper.procedures = self.procedures;
+        mapper
     }
 
-    /// Builds the procedure index from an enrichment and adds it.
-    pub fn with_enrichment(self, enrichment: &super::Enrichment) -> Mapper {
+    /// Adds run-time enrichment from a full local bundle: MITRE's descriptions and procedure
+    /// examples, indexed with the model's features (see [`retrieval`]).
+    pub fn with_enrichment(mut self, enrichment: &super::Enrichment) -> Mapper {
         let ids: Vec<String> = self.catalog.techniques().iter().map(|t| t.id.clone()).collect();
-        let index = ProcedureIndex::build(enrichment, *self.model.features(), &ids);
-        self.with_procedures(Arc::new(index))
+        self.procedures = Some(Arc::new(ProcedureIndex::build(enrichment, *self.model.features(), &ids)));
+        self
     }
 
     /// Whether a procedure index is in use.
@@ -204,7 +205,7 @@ impl Mapper {
     }
 
     pub fn model(&self) -> &LinearModel {
-        self.model
+        &self.model
     }
 
     /// The best `limit` parent techniques for `text`, best first. Ties break on the id so the
@@ -217,7 +218,14 @@ impl Mapper {
         self.model.probabilities_into(&scratch.features, &mut scratch.probs, &mut scratch.buckets);
         if let Some(index) = &self.procedures {
             let a = self.config.procedure_weight.clamp(0.0, 1.0);
-            let dist = index.distribution(text, &mut scratch.retrieval_features);
+            // The index speaks the model's features unless the model was swapped after it was built.
+            let features = if index.config() == self.model.features() {
+                &scratch.features
+            } else {
+                index.config().extract_into(text, &mut scratch.retrieval_features);
+                &scratch.retrieval_features
+            };
+            let dist = index.distribution(features, &mut scratch.buckets);
             for (c, p) in scratch.probs.iter_mut().enumerate() {
                 *p = (1.0 - a) * *p + a * dist.get(classes[c].as_str()).copied().unwrap_or(0.0);
             }
@@ -309,53 +317,54 @@ impl Mapper {
     /// title + description, combined per technique.
     pub fn map_incident(&self, incident: &Incident) -> IncidentMapping {
         let mut scratch = Scratch::default();
-        let mut texts: Vec<(Option<usize>, &str, String)> = Vec::new();
         let description = [incident.title.as_str(), incident.description.as_str()]
             .iter()
             .filter(|s| !s.trim().is_empty())
             .copied()
             .collect::<Vec<_>>()
             .join("\n");
+        let mut texts: Vec<(Option<usize>, &str, &str)> = Vec::new();
         if !description.is_empty() {
-            texts.push((None, "description", description));
+            texts.push((None, "description", &description));
         }
         let looked_at = incident.events.len().min(self.config.max_events);
         for (i, event) in incident.events.iter().take(looked_at).enumerate() {
             let (field, text) =
                 if event.details.trim().is_empty() { ("raw", &event.raw) } else { ("details", &event.details) };
             if !text.trim().is_empty() {
-                texts.push((Some(i), field, text.clone()));
+                texts.push((Some(i), field, text));
             }
         }
+        let keep = self.config.events_per_technique.max(1);
 
         struct Acc {
+            /// The best `keep` event scores, best first.
             scores: Vec<f32>,
             best: ParentScore,
             evidence: Vec<Evidence>,
         }
         let mut acc: HashMap<String, Acc> = HashMap::new();
-        for (event, field, text) in &texts {
+        for &(event, field, text) in &texts {
             let ranked = self.rank_parents(text, self.config.top_k.max(5), &mut scratch);
-            if ranked.first().is_none_or(|s| s.score < self.config.min_score) {
-                continue;
-            }
             for s in ranked {
                 if s.score < self.config.min_score {
                     break;
                 }
-                let evidence = self.evidence(text, *event, field, &s, &scratch.hits, &scratch.features);
                 let a = acc.entry(s.parent.clone()).or_insert_with(|| Acc {
                     scores: Vec::new(),
                     best: s.clone(),
                     evidence: Vec::new(),
                 });
-                a.scores.push(s.score);
-                if s.score > a.best.score {
-                    a.best = s.clone();
-                }
-                if a.evidence.len() < self.config.max_evidence {
-                    let room = self.config.max_evidence - a.evidence.len();
+                keep_best(&mut a.scores, s.score, keep);
+                // Evidence is built only while there is room for it: most events of a long
+                // incident add a score, not evidence.
+                let room = self.config.max_evidence.saturating_sub(a.evidence.len());
+                if room > 0 {
+                    let evidence = self.evidence(text, event, field, &s, &scratch.hits, &scratch.features);
                     a.evidence.extend(evidence.into_iter().take(room));
+                }
+                if s.score > a.best.score {
+                    a.best = s;
                 }
             }
         }
@@ -372,7 +381,7 @@ impl Mapper {
                 best: ParentScore { parent: parent.clone(), score: w, rule: 0.0, model: 0.0, sub: None },
                 evidence: Vec::new(),
             });
-            a.scores.push(w);
+            keep_best(&mut a.scores, w, keep);
             if id.contains('.') && a.best.sub.is_none() {
                 a.best.sub = Some(id.clone());
             }
@@ -393,10 +402,8 @@ impl Mapper {
         }
         let mut techniques: Vec<TechniqueMatch> = acc
             .into_values()
-            .map(|mut a| {
-                a.scores.sort_by(|x, y| y.total_cmp(x));
-                let miss: f32 =
-                    a.scores.iter().take(self.config.events_per_technique.max(1)).map(|s| 1.0 - s).product();
+            .map(|a| {
+                let miss: f32 = a.scores.iter().map(|s| 1.0 - s).product();
                 self.technique_match(&a.best, (1.0 - miss).clamp(0.0, 1.0), a.evidence)
             })
             .collect();
@@ -468,6 +475,16 @@ impl Mapper {
     }
 }
 
+/// Inserts `score` into `best` (sorted best first) and keeps at most `keep` scores, so a
+/// technique seen in thousands of events costs a few floats, not one per event.
+fn keep_best(best: &mut Vec<f32>, score: f32, keep: usize) {
+    let at = best.iter().position(|&b| score > b).unwrap_or(best.len());
+    if at < keep {
+        best.insert(at, score);
+        best.truncate(keep);
+    }
+}
+
 /// Technique ids the alert source declared, with where they were found (`free.rule.mitre.id`,
 /// `free.threat...`): Wazuh puts them in `rule.mitre.id`, ECS in `threat[].technique[].id` and
 /// `threat[].technique[].subtechnique[].id`.
@@ -479,10 +496,7 @@ pub fn declared_techniques(incident: &Incident) -> Vec<(String, String)> {
         match v {
             serde_json::Value::String(s) => {
                 let s = s.trim();
-                let b = s.as_bytes();
-                let digits = |r: &[u8]| r.iter().all(u8::is_ascii_digit);
-                let is_id = (b.len() == 5 && b[0] == b'T' && digits(&b[1..]))
-                    || (b.len() == 9 && b[0] == b'T' && digits(&b[1..5]) && b[5] == b'.' && digits(&b[6..]));
+                let is_id = is_technique_id(s);
                 let under_id = path.ends_with(".id") || path.ends_with(".technique") || path.contains(".mitre");
                 if is_id && under_id && !out.iter().any(|(id, _)| id == s) {
                     out.push((s.to_string(), path.clone()));

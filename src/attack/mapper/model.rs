@@ -72,19 +72,20 @@ pub struct ClassScore {
 }
 
 impl LinearModel {
-    /// The model embedded in the binary (models/mapper.json + models/mapper.bin). Parsed once.
-    pub fn embedded() -> &'static LinearModel {
-        static MODEL: std::sync::LazyLock<LinearModel> = std::sync::LazyLock::new(|| {
+    /// The model embedded in the binary (models/mapper.json + models/mapper.bin). Decoded once,
+    /// shared by every mapper.
+    pub fn embedded() -> std::sync::Arc<LinearModel> {
+        static MODEL: std::sync::LazyLock<std::sync::Arc<LinearModel>> = std::sync::LazyLock::new(|| {
             match LinearModel::from_parts(
                 include_str!("../../../models/mapper.json"),
                 include_bytes!("../../../models/mapper.bin"),
                 "models/mapper",
             ) {
-                Ok(m) => m,
+                Ok(m) => std::sync::Arc::new(m),
                 Err(e) => panic!("embedded mapping model is invalid: {e}"),
             }
         });
-        &MODEL
+        MODEL.clone()
     }
 
     /// Reads `mapper.json` and `mapper.bin` from a directory.

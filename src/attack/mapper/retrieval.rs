@@ -9,7 +9,8 @@
 //! that is blended into the model's probabilities.
 
 use super::features::{FeatureConfig, Features};
-use crate::attack::indicators::parent_of;
+use super::model::unique_buckets;
+use crate::attack::parent_of;
 use crate::attack::Enrichment;
 use std::collections::{BTreeMap, HashMap};
 
@@ -73,6 +74,11 @@ impl ProcedureIndex {
         ProcedureIndex { config, techniques, postings, idf }
     }
 
+    /// The feature configuration the index was built with; queries must use the same.
+    pub fn config(&self) -> &FeatureConfig {
+        &self.config
+    }
+
     /// Techniques indexed.
     pub fn len(&self) -> usize {
         self.techniques.len()
@@ -82,15 +88,11 @@ impl ProcedureIndex {
         self.techniques.is_empty()
     }
 
-    /// Cosine similarity of `text` with each indexed technique, as (parent id, similarity), only
-    /// the techniques sharing a feature with the text.
-    pub fn similarities(&self, text: &str, features: &mut Features) -> Vec<(&str, f32)> {
-        self.config.extract_into(text, features);
-        let mut buckets: Vec<u32> = features.items.iter().map(|&(b, _)| b).collect();
-        buckets.sort_unstable();
-        buckets.dedup();
-        let query: Vec<(u32, f32)> =
-            buckets.into_iter().filter_map(|b| self.idf.get(&b).map(|&idf| (b, idf))).collect();
+    /// Cosine similarity of a text (its features, extracted with [`ProcedureIndex::config`]) with
+    /// each indexed technique, as (parent id, similarity), only the techniques sharing a feature.
+    pub fn similarities(&self, features: &Features, scratch: &mut Vec<u32>) -> Vec<(&str, f32)> {
+        unique_buckets(features, scratch);
+        let query: Vec<(u32, f32)> = scratch.iter().filter_map(|b| self.idf.get(b).map(|&idf| (*b, idf))).collect();
         let norm = query.iter().map(|(_, w)| w * w).sum::<f32>().sqrt().max(f32::MIN_POSITIVE);
         let mut scores: HashMap<u32, f32> = HashMap::new();
         for (b, w) in query {
@@ -104,16 +106,11 @@ impl ProcedureIndex {
     }
 
     /// The similarities as a probability distribution over parent techniques.
-    pub fn distribution(&self, text: &str, features: &mut Features) -> HashMap<String, f32> {
-        let sims = self.similarities(text, features);
+    pub fn distribution(&self, features: &Features, scratch: &mut Vec<u32>) -> HashMap<&str, f32> {
+        let sims = self.similarities(features, scratch);
         let max = sims.iter().map(|s| s.1).fold(0.0f32, f32::max);
-        let mut out: HashMap<String, f32> = HashMap::with_capacity(sims.len());
-        let mut sum = 0.0;
-        for (t, s) in sims {
-            let e = ((s - max) * SHARPNESS).exp();
-            sum += e;
-            out.insert(t.to_string(), e);
-        }
+        let mut out: HashMap<&str, f32> = sims.into_iter().map(|(t, s)| (t, ((s - max) * SHARPNESS).exp())).collect();
+        let sum: f32 = out.values().sum();
         if sum > 0.0 {
             out.values_mut().for_each(|v| *v /= sum);
         }
@@ -172,11 +169,12 @@ mod tests {
         let ids = vec!["T1129".to_string(), "T1106".to_string()];
         let index = ProcedureIndex::build(&enrichment(), FeatureConfig::default(), &ids);
         assert_eq!(index.len(), 2);
-        let mut f = Features::default();
-        let dist = index.distribution("loader.exe calls ZwUnmapViewOfSection then CreateRemoteThread", &mut f);
+        let mut scratch = Vec::new();
+        let query = index.config().extract("loader.exe calls ZwUnmapViewOfSection then CreateRemoteThread");
+        let dist = index.distribution(&query, &mut scratch);
         assert!(dist["T1106"] > dist.get("T1129").copied().unwrap_or(0.0), "{dist:?}");
         assert!((dist.values().sum::<f32>() - 1.0).abs() < 1e-4);
-        assert!(index.distribution("", &mut f).len() <= 2);
+        assert!(index.distribution(&index.config().extract(""), &mut scratch).len() <= 2);
     }
 
     #[test]

@@ -21,9 +21,11 @@
 //! rule tagged with two techniques teaches both), with classes capped per source so that T1059's
 //! 350 Sigma rules do not drown rare techniques.
 
-use super::features::{FeatureConfig, Features};
+use super::eval::LabelledText;
+use super::features::{fnv, FeatureConfig, Features, FNV_OFFSET};
 use super::model::{softmax_in_place, unique_buckets, LinearModel, Manifest, FORMAT, VERSION};
-use crate::attack::indicators::{indicators, parent_of};
+use crate::attack::indicators::indicators;
+use crate::attack::parent_of;
 use crate::attack::sigma::{parse_rules, synthesize_command_lines, SplitMix};
 use crate::attack::{Catalog, Enrichment};
 use regex::Regex;
@@ -139,10 +141,7 @@ pub enum TrainError {
 
 /// Deterministic membership of the held-out split.
 fn held_out(key: &str, percent: u64) -> bool {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in key.bytes() {
-        h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
-    }
+    let h = fnv(FNV_OFFSET, key.as_bytes());
     (h ^ (h >> 31)) % 100 < percent
 }
 
@@ -210,8 +209,10 @@ pub fn collect_from(sigma_jsonl: &str, enrichment: &Enrichment, catalog: &Catalo
     for tid in enrichment.techniques_with_procedures() {
         let Some(label) = known(tid) else { continue };
         for p in enrichment.procedures(tid) {
-            for c in code.captures_iter(&p.text) {
-                let snippet = html_unescape(c[1].trim());
+            let snippets: Vec<String> = code.captures_iter(&p.text).map(|c| html_unescape(c[1].trim())).collect();
+            // A held-out snippet must not be learned through the sentence around it either.
+            let leaks = snippets.iter().any(|s| held_out(s, options.dev_percent));
+            for snippet in snippets {
                 if snippet.len() < 3 || !seen_snippets.insert((snippet.clone(), label.clone())) {
                     continue;
                 }
@@ -226,8 +227,6 @@ pub fn collect_from(sigma_jsonl: &str, enrichment: &Enrichment, catalog: &Catalo
             let prose = citation.replace_all(&prose, "");
             let prose = html_unescape(&prose.replace("<code>", "").replace("</code>", ""));
             let prose = if p.source_name.is_empty() { prose } else { prose.replace(&p.source_name, "The attacker") };
-            // A held-out snippet must not be learned through the sentence around it either.
-            let leaks = code.captures_iter(&p.text).any(|c| held_out(&html_unescape(c[1].trim()), options.dev_percent));
             if !leaks && prose.trim().len() >= 20 {
                 corpus.train.push(Example {
                     text: prose.trim().to_string(),
@@ -419,12 +418,19 @@ pub fn train(corpus: &Corpus, options: &TrainOptions) -> Result<(LinearModel, Tr
     Ok((model, report))
 }
 
+impl From<&Example> for LabelledText {
+    /// The `eval mapper` row of an example: its text and first label.
+    fn from(e: &Example) -> LabelledText {
+        LabelledText { text: e.text.clone(), technique_id: e.labels[0].clone() }
+    }
+}
+
 /// Writes a development set as JSONL rows `{"text", "technique_id"}` (the `eval mapper` format).
 pub fn write_dev_set(path: &Path, examples: &[Example]) -> std::io::Result<()> {
     let mut out = String::new();
     for e in examples {
-        let row = serde_json::json!({ "text": e.text, "technique_id": e.labels[0] });
-        out.push_str(&row.to_string());
+        let row = serde_json::to_string(&LabelledText::from(e)).map_err(std::io::Error::other)?;
+        out.push_str(&row);
         out.push('\n');
     }
     if let Some(dir) = path.parent() {

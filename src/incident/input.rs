@@ -1,4 +1,5 @@
-//! What the planner reads: a serialized [`Incident`] (schemas/incident.json), a list of them, an
+//! Reading an incident from whatever a user hands over (used by `map`, `plan` and the library):
+//! a serialized [`Incident`] (schemas/incident.json), a list of them, an
 //! intake report (what `intake --json` prints: `{format, incidents, problems}`), or any raw input
 //! intake reads (text, syslog, access logs, JSON Lines, Windows events, ECS, Wazuh, seed-004).
 //!
@@ -66,7 +67,7 @@ impl fmt::Display for InputKind {
 
 /// The incidents read, and the problems intake met (warnings; empty for serialized incidents).
 #[derive(Debug, Clone, PartialEq)]
-pub struct PlanInput {
+pub struct IncidentInput {
     pub kind: InputKind,
     pub incidents: Vec<Incident>,
     pub problems: Vec<Finding>,
@@ -131,7 +132,7 @@ fn incident_at(value: Value, pointer: &str) -> Result<Incident, InputError> {
     })
 }
 
-fn read_serialized(kind: InputKind, value: Value) -> Result<PlanInput, InputError> {
+fn read_serialized(kind: InputKind, value: Value) -> Result<IncidentInput, InputError> {
     let incidents = match (kind, value) {
         (InputKind::Incident, v) => vec![incident_at(v, "")?],
         (InputKind::IncidentList, Value::Array(items)) => items
@@ -152,11 +153,11 @@ fn read_serialized(kind: InputKind, value: Value) -> Result<PlanInput, InputErro
     if incidents.is_empty() {
         return Err(InputError::NoIncident);
     }
-    Ok(PlanInput { kind, incidents, problems: Vec::new() })
+    Ok(IncidentInput { kind, incidents, problems: Vec::new() })
 }
 
 /// Reads `bytes` as `format` (see the module documentation).
-pub fn read_input(bytes: &[u8], format: InputFormat, opts: &IntakeOptions) -> Result<PlanInput, InputError> {
+pub fn read_input(bytes: &[u8], format: InputFormat, opts: &IntakeOptions) -> Result<IncidentInput, InputError> {
     if bytes.len() > opts.max_bytes {
         return Err(IntakeError::TooLarge { size: bytes.len(), max: opts.max_bytes }.into());
     }
@@ -193,11 +194,11 @@ pub fn read_input(bytes: &[u8], format: InputFormat, opts: &IntakeOptions) -> Re
     intake_report(intake::read_auto(bytes, opts)?)
 }
 
-fn intake_report(report: intake::IntakeReport) -> Result<PlanInput, InputError> {
+fn intake_report(report: intake::IntakeReport) -> Result<IncidentInput, InputError> {
     if report.incidents.is_empty() {
         return Err(InputError::NoIncident);
     }
-    Ok(PlanInput { kind: InputKind::Intake(report.format), incidents: report.incidents, problems: report.problems })
+    Ok(IncidentInput { kind: InputKind::Intake(report.format), incidents: report.incidents, problems: report.problems })
 }
 
 #[cfg(test)]
