@@ -144,9 +144,13 @@ impl<'a> LiteObject<'a> {
     /// The members as `serde_json`'s ordered map keeps them: a repeated key keeps its first place
     /// and takes its last value.
     fn from_members(members: Vec<(Cow<'a, str>, Lite<'a>)>) -> Self {
-        // Small objects (nearly all) are checked pair by pair; large ones through a map, so a
-        // hostile line with thousands of keys costs linear time.
+        // Small objects (nearly all) are checked pair by pair, and kept as read when no key repeats;
+        // large ones go through a map, so a hostile line with thousands of keys costs linear time.
         if members.len() <= 16 {
+            let repeated = (1..members.len()).any(|i| members[..i].iter().any(|(k, _)| *k == members[i].0));
+            if !repeated {
+                return LiteObject(members);
+            }
             let mut out: Vec<(Cow<'a, str>, Lite<'a>)> = Vec::with_capacity(members.len());
             for (k, v) in members {
                 match out.iter_mut().find(|(seen, _)| *seen == k) {
@@ -212,7 +216,8 @@ impl<'de> Visitor<'de> for LiteVisitor {
         Ok(Lite::Array(items))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Lite<'de>, A::Error> {
-        let mut members = Vec::new();
+        // A log line's object has a handful of keys: one allocation instead of two or three.
+        let mut members = Vec::with_capacity(8);
         while let Some(key) = map.next_key::<Key<'de>>()? {
             members.push((key.0, map.next_value()?));
         }
