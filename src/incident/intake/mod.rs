@@ -710,22 +710,20 @@ impl<'o> Builder<'o> {
                 None => self.set.scan(s, pointer, Some(event)),
             }
         } else if let Some(map) = value.as_object() {
-            {
-                // `{"Name": "TargetUserName", "#text": "bob"}` (Windows XML as JSON).
-                let alias = ["Name", "@Name", "name"].iter().find_map(|n| map.get(n).and_then(|v| v.as_str()));
-                for (k, v) in map.entries() {
-                    let len = pointer.len();
-                    pointer_segment(pointer, k);
-                    let text_key = matches!(k, "#text" | "text" | "value" | "Value");
-                    let child_key = match alias {
-                        Some(a) if text_key => a,
-                        _ => k,
-                    };
-                    let more = self.scan_value(v, key, child_key, pointer, event, budget);
-                    pointer.truncate(len);
-                    if !more {
-                        return false;
-                    }
+            // `{"Name": "TargetUserName", "#text": "bob"}` (Windows XML as JSON).
+            let alias = ["Name", "@Name", "name"].iter().find_map(|n| map.get(n).and_then(|v| v.as_str()));
+            for (k, v) in map.entries() {
+                let len = pointer.len();
+                pointer_segment(pointer, k);
+                let text_key = matches!(k, "#text" | "text" | "value" | "Value");
+                let child_key = match alias {
+                    Some(a) if text_key => a,
+                    _ => k,
+                };
+                let more = self.scan_value(v, key, child_key, pointer, event, budget);
+                pointer.truncate(len);
+                if !more {
+                    return false;
                 }
             }
         } else if let Some(items) = value.as_array() {
@@ -892,10 +890,7 @@ pub(crate) fn get_path<'v, O: JsonObject>(obj: &'v O, path: &str) -> Option<&'v 
         return Some(v);
     }
     let mut split = path.match_indices('.').map(|(i, _)| i);
-    split.find_map(|i| match member(obj, &path[..i]).and_then(JsonValue::as_object) {
-        Some(inner) => get_path(inner, &path[i + 1..]),
-        None => None,
-    })
+    split.find_map(|i| member(obj, &path[..i]).and_then(JsonValue::as_object).and_then(|o| get_path(o, &path[i + 1..])))
 }
 
 /// `obj.get(key)`; a log object has a handful of keys, and comparing them is cheaper than hashing
