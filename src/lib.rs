@@ -12,6 +12,7 @@ pub mod finding;
 pub mod incident;
 pub mod plan;
 pub mod score;
+pub mod threat;
 pub mod workflow;
 
 pub use finding::{Finding, Severity};
