@@ -17,7 +17,9 @@
 //! label in [`LABELS`] order, so the detector, the ensemble and the evaluation never know which
 //! model they talk to.
 
+pub mod corpus;
 pub mod labels;
+pub mod normalize;
 
 pub use labels::{ThreatExample, ThreatType, LABELS};
 
