@@ -21,6 +21,26 @@ pub struct EvalArgs {
 enum EvalWhat {
     /// Technique mapping of command lines: rows {"text": ..., "technique_id": "T1059.001"}.
     Mapper(MapperArgs),
+    /// The threat model: rows {"text", "label": "threat"|"benign", "threat_type"}.
+    Threat(ThreatArgs),
+}
+
+#[derive(Debug, Args)]
+struct ThreatArgs {
+    /// Labelled rows as JSONL.
+    #[arg(long)]
+    data: PathBuf,
+    /// Print the figures as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Write one {"is_threat", "threat_type", "confidence"} row per input row here (JSONL, input order).
+    #[arg(long)]
+    predictions: Option<PathBuf>,
+    /// Largest accepted data file, in bytes.
+    #[arg(long, default_value_t = 256 << 20)]
+    max_bytes: usize,
+    #[command(flatten)]
+    detector: super::detect::DetectorArgs,
 }
 
 #[derive(Debug, Args)]
@@ -57,7 +77,38 @@ struct MapperArgs {
 pub fn run(args: EvalArgs) -> Result<Outcome> {
     match args.what {
         EvalWhat::Mapper(a) => eval_mapper(a),
+        EvalWhat::Threat(a) => eval_threat(a),
     }
+}
+
+fn eval_threat(a: ThreatArgs) -> Result<Outcome> {
+    let bytes = read_limited(&a.data, a.max_bytes)?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        anyhow::anyhow!("{} is not UTF-8 (first bad byte at offset {})", a.data.display(), e.utf8_error().valid_up_to())
+    })?;
+    let rows = cacao_forge::threat::corpus::parse_examples(&text, &a.data.display().to_string())?;
+    let detector = a.detector.detector()?;
+    let (report, verdicts) = cacao_forge::threat::eval::evaluate(&detector, &rows)?;
+    if let Some(path) = &a.predictions {
+        let mut out = String::with_capacity(verdicts.len() * 64);
+        for v in &verdicts {
+            let label = if v.is_threat && !v.typed { "unclassified".to_string() } else { v.label().to_string() };
+            let row = serde_json::json!({"is_threat": v.is_threat, "threat_type": label, "confidence": v.confidence});
+            out.push_str(&row.to_string());
+            out.push('\n');
+        }
+        std::fs::write(path, out).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    let printed = if a.json {
+        let mut v = serde_json::to_value(&report)?;
+        v["model"] = detector.model_id().into();
+        v["threshold"] = detector.options().threshold.into();
+        serde_json::to_string_pretty(&v)?
+    } else {
+        report.summary(&format!("{} ({})", a.data.display(), detector.model_id()))
+    };
+    write_output(None, &printed)?;
+    Ok(Outcome::Success)
 }
 
 fn eval_mapper(a: MapperArgs) -> Result<Outcome> {

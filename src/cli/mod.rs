@@ -5,6 +5,7 @@
 use clap::{Args, Parser, Subcommand};
 use std::process::ExitCode;
 
+mod detect;
 mod eval;
 mod fmt;
 mod graph;
@@ -48,6 +49,8 @@ enum Command {
     Mitre(mitre::MitreArgs),
     /// Map an incident to ATT&CK techniques and print an ordered mitigation plan.
     Plan(plan::PlanArgs),
+    /// Judge texts or log lines with the threat model: threat or benign, which threat, why.
+    Detect(detect::DetectArgs),
     /// Train a model the project ships (the technique mapper).
     Train(train::TrainArgs),
     /// Measure a model on labelled data (the technique mapper).
@@ -104,6 +107,7 @@ pub fn main() -> ExitCode {
         Command::Plan(args) => plan::run(args),
         Command::Train(args) => train::run(args),
         Command::Eval(args) => eval::run(args),
+        Command::Detect(args) => detect::run(args),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,

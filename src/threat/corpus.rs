@@ -19,8 +19,8 @@ struct Row {
 /// `label` of `benign`; `label: threat` with `threat_type: benign` is a contradiction and an
 /// error. Every bad row is an error naming its line.
 pub fn read_examples(path: &Path) -> Result<Vec<ThreatExample>, ThreatError> {
-    let data = std::fs::read_to_string(path)
-        .map_err(|source| ThreatError::Io { path: path.display().to_string(), source })?;
+    let data =
+        std::fs::read_to_string(path).map_err(|source| ThreatError::Io { path: path.display().to_string(), source })?;
     parse_examples(&data, &path.display().to_string())
 }
 

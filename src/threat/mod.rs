@@ -17,9 +17,15 @@
 //! label in [`LABELS`] order, so the detector, the ensemble and the evaluation never know which
 //! model they talk to.
 
+pub mod adversarial;
+pub mod calibrate;
 pub mod corpus;
+pub mod detector;
+pub mod eval;
+pub mod explain;
 pub mod labels;
 pub mod normalize;
+pub mod shipped;
 
 pub use labels::{ThreatExample, ThreatType, LABELS};
 
