@@ -161,7 +161,7 @@ fn line_text(line: &str, field: Option<&str>) -> Option<String> {
     })
 }
 
-fn detect_file(args: &DetectArgs, detector: &Detector, path: &PathBuf) -> Result<Outcome> {
+fn detect_file(args: &DetectArgs, detector: &Detector, path: &std::path::Path) -> Result<Outcome> {
     let bytes = if path.as_os_str() == "-" {
         let mut b = Vec::new();
         std::io::stdin().lock().take(args.max_bytes as u64 + 1).read_to_end(&mut b).context("cannot read stdin")?;
