@@ -19,6 +19,7 @@
 
 pub mod corpus;
 pub mod labels;
+pub mod ngram;
 pub mod normalize;
 
 pub use labels::{ThreatExample, ThreatType, LABELS};
