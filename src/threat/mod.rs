@@ -18,6 +18,7 @@
 //! model they talk to.
 
 pub mod corpus;
+pub mod hf;
 pub mod labels;
 pub mod ngram;
 pub mod normalize;
