@@ -23,7 +23,9 @@ pub mod corpus;
 pub mod detector;
 pub mod eval;
 pub mod explain;
+pub mod hf;
 pub mod labels;
+pub mod ngram;
 pub mod normalize;
 pub mod shipped;
 
