@@ -7,6 +7,8 @@
 
 use super::calibrate::Calibration;
 use super::detector::{Detector, DetectorOptions, Member};
+use super::hf::HfClassifier;
+use super::ngram::NgramClassifier;
 use super::{Classifier, ThreatError};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -133,8 +135,20 @@ macro_rules! embedded {
 static EMBEDDED: &[(&str, &[u8])] = embedded!["threat.json"];
 
 fn load_member(kind: MemberKind, files: &dyn Files, relative: &str) -> Result<Arc<dyn Classifier>, ThreatError> {
-    let _ = (files.read(relative)?, kind);
-    Err(ThreatError::Model { path: files.origin(relative), message: "member kinds are not wired yet".into() })
+    match kind {
+        MemberKind::Ngram => {
+            Ok(Arc::new(NgramClassifier::from_bytes(&files.read(relative)?, &files.origin(relative))?))
+        }
+        MemberKind::Encoder => {
+            use super::encoder::{EncoderClassifier, CONFIG_FILE, TOKENIZER_FILE, WEIGHTS_FILE};
+            let file = |name: &str| format!("{relative}/{name}");
+            let (config, weights, tokenizer) =
+                (files.read(&file(CONFIG_FILE))?, files.read(&file(WEIGHTS_FILE))?, files.read(&file(TOKENIZER_FILE))?);
+            EncoderClassifier::from_bytes(&config, &weights, &tokenizer)
+                .map(|e| Arc::new(e) as Arc<dyn Classifier>)
+                .map_err(|e| ThreatError::Model { path: files.origin(relative), message: e.to_string() })
+        }
+    }
 }
 
 /// Loads the model in `files`: its manifest and every member.
@@ -186,5 +200,5 @@ pub fn load_detector(source: &DetectorSource, options: DetectorOptions) -> Resul
 }
 
 fn hf_member(dir: &Path) -> Result<Arc<dyn Classifier>, ThreatError> {
-    Err(ThreatError::Model { path: dir.display().to_string(), message: "not wired yet".into() })
+    Ok(Arc::new(HfClassifier::load(dir)?))
 }
