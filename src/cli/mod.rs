@@ -13,6 +13,7 @@ mod map;
 mod mitre;
 mod plan;
 mod score;
+mod synth;
 mod train;
 mod validate;
 
@@ -52,6 +53,8 @@ enum Command {
     Train(train::TrainArgs),
     /// Measure a model on labelled data (the technique mapper).
     Eval(eval::EvalArgs),
+    /// Generate labelled synthetic data (threat model texts, the training corpus).
+    Synth(synth::SynthArgs),
 }
 
 /// Limits shared by every command that reads playbooks.
@@ -104,6 +107,7 @@ pub fn main() -> ExitCode {
         Command::Plan(args) => plan::run(args),
         Command::Train(args) => train::run(args),
         Command::Eval(args) => eval::run(args),
+        Command::Synth(args) => synth::run(args),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,

@@ -20,6 +20,7 @@
 pub mod corpus;
 pub mod labels;
 pub mod normalize;
+pub mod synth;
 
 pub use labels::{ThreatExample, ThreatType, LABELS};
 
