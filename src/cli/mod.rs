@@ -14,6 +14,7 @@ mod map;
 mod mitre;
 mod plan;
 mod score;
+mod synth;
 mod train;
 mod validate;
 
@@ -55,6 +56,8 @@ enum Command {
     Train(train::TrainArgs),
     /// Measure a model on labelled data (the technique mapper).
     Eval(eval::EvalArgs),
+    /// Generate labelled synthetic data (threat model texts, the training corpus).
+    Synth(synth::SynthArgs),
 }
 
 /// Limits shared by every command that reads playbooks.
@@ -108,6 +111,7 @@ pub fn main() -> ExitCode {
         Command::Train(args) => train::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Detect(args) => detect::run(args),
+        Command::Synth(args) => synth::run(args),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,

@@ -28,6 +28,7 @@ pub mod labels;
 pub mod ngram;
 pub mod normalize;
 pub mod shipped;
+pub mod synth;
 
 pub use labels::{ThreatExample, ThreatType, LABELS};
 
