@@ -40,7 +40,9 @@ fn detection(c: &mut Criterion) {
     let mut g = c.benchmark_group("threat");
     g.sample_size(10);
     g.throughput(Throughput::Elements(refs.len() as u64));
-    g.bench_function("detect_batch_1024_lines", |b| b.iter(|| black_box(detector.detect_batch(black_box(&refs)).unwrap())));
+    g.bench_function("detect_batch_1024_lines", |b| {
+        b.iter(|| black_box(detector.detect_batch(black_box(&refs)).unwrap()))
+    });
     g.finish();
 
     let mut g = c.benchmark_group("threat_single");
@@ -73,9 +75,15 @@ fn detection(c: &mut Criterion) {
     g.sample_size(10);
     g.throughput(Throughput::Elements(refs.len() as u64));
     for n in 1..=detector.members().len() {
-        let mut one = load_detector(&DetectorSource { ensemble: Some(n), ..DetectorSource::default() }, DetectorOptions::default()).unwrap();
+        let mut one = load_detector(
+            &DetectorSource { ensemble: Some(n), ..DetectorSource::default() },
+            DetectorOptions::default(),
+        )
+        .unwrap();
         one.truncate_members(n);
-        g.bench_function(format!("first_{n}_members_batch_1024"), |b| b.iter(|| black_box(one.detect_batch(black_box(&refs)).unwrap())));
+        g.bench_function(format!("first_{n}_members_batch_1024"), |b| {
+            b.iter(|| black_box(one.detect_batch(black_box(&refs)).unwrap()))
+        });
     }
     g.finish();
 }

@@ -52,7 +52,7 @@ enum Command {
     Plan(plan::PlanArgs),
     /// Judge texts or log lines with the threat model: threat or benign, which threat, why.
     Detect(detect::DetectArgs),
-    /// Train a model the project ships (the technique mapper).
+    /// Train a model the project ships (the technique mapper, the threat model).
     Train(train::TrainArgs),
     /// Measure a model on labelled data (the technique mapper).
     Eval(eval::EvalArgs),

@@ -21,6 +21,7 @@ pub mod adversarial;
 pub mod calibrate;
 pub mod corpus;
 pub mod detector;
+pub mod encoder;
 pub mod eval;
 pub mod explain;
 pub mod hf;
@@ -29,6 +30,7 @@ pub mod ngram;
 pub mod normalize;
 pub mod shipped;
 pub mod synth;
+pub mod train;
 
 pub use labels::{ThreatExample, ThreatType, LABELS};
 

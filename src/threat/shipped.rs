@@ -132,7 +132,14 @@ macro_rules! embedded {
     };
 }
 
-static EMBEDDED: &[(&str, &[u8])] = embedded!["threat.json"];
+static EMBEDDED: &[(&str, &[u8])] = embedded![
+    "threat.json",
+    "ngram-a.bin",
+    "ngram-b.bin",
+    "encoder/config.json",
+    "encoder/model.safetensors",
+    "encoder/tokenizer.json",
+];
 
 fn load_member(kind: MemberKind, files: &dyn Files, relative: &str) -> Result<Arc<dyn Classifier>, ThreatError> {
     match kind {

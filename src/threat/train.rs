@@ -25,6 +25,8 @@ pub struct ThreatTrainOptions {
     /// Train the encoder member (off: n-gram members only, for quick runs).
     pub with_encoder: bool,
     pub ngram_epochs: usize,
+    /// Train each member on at most this many examples, taken evenly (quick runs and tests).
+    pub max_examples: Option<usize>,
     pub model_id: String,
     pub out_dir: PathBuf,
 }
@@ -76,9 +78,11 @@ fn train_from_corpus(
         .map_err(|source| ThreatError::Io { path: opts.out_dir.display().to_string(), source })?;
     let mut members: Vec<(MemberKind, String, Arc<dyn Classifier>)> = Vec::new();
     let mut member_reports = Vec::new();
+    let train = evenly(&corpus.train, opts.max_examples);
+    let train = train.as_slice();
 
     if opts.with_encoder {
-        let (encoder, report) = train_encoder(&corpus.train, &corpus.dev, &opts.encoder, progress)?;
+        let (encoder, report) = train_encoder(train, &corpus.dev, &opts.encoder, progress)?;
         log(&format!(
             "encoder: {} parameters, best epoch {} of {}, {:.0} s",
             report.parameters,
@@ -95,8 +99,9 @@ fn train_from_corpus(
     {
         let ngram_opts =
             NgramTrainOptions { features, epochs: opts.ngram_epochs, seed, ..NgramTrainOptions::default() };
-        let (model, report) = NgramClassifier::train(&corpus.train, &corpus.dev, &ngram_opts)?;
-        log(&format!("{file}: trained in {:.1} s", report.seconds));
+        let member_started = std::time::Instant::now();
+        let (model, report) = NgramClassifier::train(train, &corpus.dev, &ngram_opts)?;
+        log(&format!("{file}: trained in {:.1} s", member_started.elapsed().as_secs_f64()));
         model.write(&opts.out_dir.join(file))?;
         member_reports.push(serde_json::json!({"member": file, "report": report}));
         members.push((MemberKind::Ngram, file.into(), Arc::new(model)));
@@ -108,11 +113,8 @@ fn train_from_corpus(
     let (weights, calibration) = fit_ensemble(&dev_probs, &gold, members.len());
     log(&format!("ensemble weights {weights:?}, temperature {:.3}", calibration.temperature));
 
-    let detector_members: Vec<Member> = members
-        .iter()
-        .zip(&weights)
-        .map(|((_, _, c), w)| Member { classifier: c.clone(), weight: *w })
-        .collect();
+    let detector_members: Vec<Member> =
+        members.iter().zip(&weights).map(|((_, _, c), w)| Member { classifier: c.clone(), weight: *w }).collect();
     let detector = Detector::new(detector_members, calibration, DetectorOptions::default(), opts.model_id.clone())?;
     let (dev, _) = evaluate(&detector, &corpus.dev)?;
     let (test, _) = evaluate(&detector, &corpus.test)?;
@@ -148,8 +150,20 @@ fn train_from_corpus(
     };
     let path = opts.out_dir.join(MANIFEST_FILE);
     let text = serde_json::to_string_pretty(&manifest).map_err(|e| ThreatError::Invalid(e.to_string()))?;
-    std::fs::write(&path, text + "\n").map_err(|source| ThreatError::Io { path: path.display().to_string(), source })?;
+    std::fs::write(&path, text + "\n")
+        .map_err(|source| ThreatError::Io { path: path.display().to_string(), source })?;
     Ok(report)
+}
+
+/// At most `limit` examples of `set`, taken at even strides (all of them without a limit).
+fn evenly(set: &[ThreatExample], limit: Option<usize>) -> Vec<ThreatExample> {
+    match limit {
+        Some(limit) if limit > 0 && limit < set.len() => {
+            let stride = set.len() as f64 / limit as f64;
+            (0..limit).map(|i| set[(i as f64 * stride) as usize].clone()).collect()
+        }
+        _ => set.to_vec(),
+    }
 }
 
 fn corpus_summary(corpus: &Corpus) -> serde_json::Value {
@@ -203,11 +217,7 @@ fn fit_ensemble(probs: &[Vec<LabelProbs>], gold: &[usize], n: usize) -> (Vec<f32
         let cases: Vec<Vec<(LabelProbs, f32)>> =
             probs.iter().map(|m| m.iter().copied().zip(weights.iter().copied()).collect()).collect();
         let calibration = fit_temperature(&cases, gold);
-        let nll: f64 = cases
-            .iter()
-            .zip(gold)
-            .map(|(c, &g)| -(combine(c, calibration)[g].max(1e-12) as f64).ln())
-            .sum();
+        let nll: f64 = cases.iter().zip(gold).map(|(c, &g)| -(combine(c, calibration)[g].max(1e-12) as f64).ln()).sum();
         if best.as_ref().is_none_or(|b| nll < b.0) {
             best = Some((nll, weights, calibration));
         }
