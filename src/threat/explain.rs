@@ -22,7 +22,8 @@ pub struct Evidence {
     pub start: usize,
     pub end: usize,
     pub text: String,
-    /// How much the verdict's probability falls when this span is removed.
+    /// How much the verdict's log-odds fall when this span is removed. Log-odds rather than
+    /// probability: a saturated verdict (0.9999) still shows which pieces carry it.
     pub weight: f32,
 }
 
@@ -60,7 +61,7 @@ fn grouped(pieces: Vec<(usize, usize)>, max: usize) -> Vec<(usize, usize)> {
 }
 
 /// The spans whose removal lowers the probability of `label` most, strongest first, adjacent
-/// spans merged. Only spans that lower it by at least 0.02 count.
+/// spans merged. Only spans that lower its log-odds by at least 0.05 count.
 pub fn occlusion_evidence(
     detector: &Detector,
     text: &str,
@@ -78,16 +79,12 @@ pub fn occlusion_evidence(
     let refs: Vec<&str> = variants.iter().map(String::as_str).collect();
     let scored = detector.score_batch(&refs)?;
     let prob = |i: usize| {
-        let p = &scored[i].probs;
-        if label == ThreatType::Benign {
-            p[0]
-        } else {
-            p[label.index()]
-        }
+        let p = scored[i].probs[label.index()].clamp(1e-7, 1.0 - 1e-7);
+        (p / (1.0 - p)).ln()
     };
     let base = prob(0);
     let mut drops: Vec<(usize, f32)> = (0..spans.len()).map(|i| (i, base - prob(i + 1))).collect();
-    drops.retain(|d| d.1 >= 0.02);
+    drops.retain(|d| d.1 >= 0.05);
     drops.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     drops.truncate(options.max_evidence.max(1) * 2);
     // Merge chosen spans that touch (only whitespace between), keeping the larger weight.
@@ -169,7 +166,13 @@ pub fn explanation(text: &str, verdict: &Verdict) -> String {
             .evidence
             .iter()
             .map(|e| {
-                format!("`{}` (bytes {}..{}, −{:.2} when removed)", shorten(&e.text, 60), e.start, e.end, e.weight)
+                format!(
+                    "`{}` (bytes {}..{}, log-odds −{:.2} when removed)",
+                    shorten(&e.text, 60),
+                    e.start,
+                    e.end,
+                    e.weight
+                )
             })
             .collect();
         analysis.push(format!(
