@@ -449,6 +449,11 @@ const MAIL_SUBJECTS: &[&str] = &[
     "Your «monthly|weekly» «Spotify|Netflix|Strava|Fitbit» «summary|recap|report»", "Price drop on «word» «word»", "Your «real_brand» trial ends in «n9» days",
     "«Invoice|Receipt» «ref_no» from «company» - paid, thank you", "Payment received - thank you", "Your «real_brand» subscription has been renewed",
     "«Zoom|Teams|Meet» meeting: «Word» «word» sync", "Shared with you: \"«Word» «word» «notes|plan|draft»\"", "«first» shared a folder with you",
+    "«Re: |RE: |FW: |Fwd: |»«gas|power|deal|contract|trade|pipeline|storage|capacity» «nominations|confirmation|schedule|agreement|volumes|update» «for «month»|«n9»/«n31»|»",
+    "«Re: |»Meeting with «fullname» «tomorrow|on «weekday»|next week»", "«Weekly|Daily|Monthly» status report«| - «Word»»", "Conference call «tomorrow at «n9»|on «weekday»»",
+    "«Re: |»Revised «word» schedule", "«company» «update|news|announcement»", "«Draft|Final|Revised» «word» «contract|agreement|proposal|presentation»",
+    "«Re: |»«Happy hour|Dinner|Drinks|Coffee» «tonight|on «weekday»|next week»?", "«Re: |»«Pics|Photos» from the weekend", "«Re: |»«Question|Follow-up» on «word» «numbers|report|plan»",
+    "«Re: |»«Your|The» «expense report|PTO request|travel request» «was approved|needs approval|has been submitted»", "«Re: |»Interview schedule for «fullname»",
 ];
 
 fn mail_subject(rng: &mut Rng) -> String {
