@@ -1096,10 +1096,7 @@ const APP_LOGS: &[&str] = &[
 ];
 
 fn app_log(rng: &mut Rng) -> String {
-    let t = rng.pick(APP_LOGS);
-    let word = rng.fill("«word»");
-    let cap: String = word.chars().enumerate().map(|(i, c)| if i == 0 { c.to_ascii_uppercase() } else { c }).collect();
-    rng.fill(&t.replace("«Word»", &cap))
+    rng.fill_one(APP_LOGS)
 }
 
 /// Lines of the big platforms (Hadoop, Spark, ZooKeeper, OpenStack, mobile and desktop OSes),

@@ -239,11 +239,7 @@ const FORM_SHAPES: &[&str] = &[
 pub fn slot(name: &str, rng: &mut Rng) -> Option<String> {
     let v = match name {
         "pseudo" => pseudo_word(rng),
-        "Pseudo" => {
-            let w = pseudo_word(rng);
-            let mut c = w.chars();
-            c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
-        }
+        "Pseudo" => capitalize(&pseudo_word(rng)),
         "street" => rng.pick(STREETS).to_string(),
         "city" => rng.pick(CITIES).to_string(),
         "country" => rng
@@ -263,11 +259,7 @@ pub fn slot(name: &str, rng: &mut Rng) -> Option<String> {
             ])
             .to_string(),
         "search" => rng.fill_one(SEARCH_TERMS),
-        "Word" => {
-            let w = rng.fill("«word»");
-            let mut c = w.chars();
-            c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
-        }
+        "Word" => capitalize(&rng.fill("«word»")),
         "real_brand" => rng.pick(BRANDS).to_string(),
         "b64_benign" => {
             encode::base64(rng.fill("««user»:«word»|{\"alg\":\"HS256\",\"typ\":\"JWT\"}|hello «word»»").as_bytes())
@@ -289,6 +281,12 @@ pub fn slot(name: &str, rng: &mut Rng) -> Option<String> {
         _ => return None,
     };
     Some(v)
+}
+
+/// `word` with its first letter in upper case.
+fn capitalize(word: &str) -> String {
+    let mut chars = word.chars();
+    chars.next().map(|first| first.to_uppercase().collect::<String>() + chars.as_str()).unwrap_or_default()
 }
 
 /// A pronounceable made-up word: user names, surnames, passwords and product names look like this.
