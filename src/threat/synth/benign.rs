@@ -13,7 +13,7 @@ pub const GENERATORS: &[Generator] = &[
     Generator { name: "ops_windows", label: ThreatType::Benign, weight: 30, make: ops_windows },
     Generator { name: "ops_dev", label: ThreatType::Benign, weight: 22, make: ops_dev },
     Generator { name: "code_snippet", label: ThreatType::Benign, weight: 10, make: code_snippet },
-    Generator { name: "cli_generic", label: ThreatType::Benign, weight: 70, make: cli_generic },
+    Generator { name: "cli_generic", label: ThreatType::Benign, weight: 110, make: cli_generic },
     Generator { name: "syslog_normal", label: ThreatType::Benign, weight: 45, make: syslog_normal },
     Generator { name: "app_log", label: ThreatType::Benign, weight: 45, make: app_log },
     Generator { name: "platform_log", label: ThreatType::Benign, weight: 25, make: platform_log },
@@ -900,6 +900,26 @@ const ARGS: &[&str] = &[
     "remote_name",
     "file_name",
     "pod_name",
+    "path/to/input_file",
+    "path/to/output_file",
+    "command",
+    "argument1 argument2",
+    "name",
+    "pid",
+    "username",
+    "region",
+    "list",
+    "--list",
+    "-l",
+    "ls",
+    "status",
+    "help",
+    "info",
+    "show",
+    "«word» list",
+    "list-units",
+    "-la",
+    "-a -l",
     "C:\\path\\to\\file",
     "C:\\Users\\«user»\\«word»",
     "D:\\«word»",
@@ -1076,10 +1096,7 @@ const APP_LOGS: &[&str] = &[
 ];
 
 fn app_log(rng: &mut Rng) -> String {
-    let t = rng.pick(APP_LOGS);
-    let word = rng.fill("«word»");
-    let cap: String = word.chars().enumerate().map(|(i, c)| if i == 0 { c.to_ascii_uppercase() } else { c }).collect();
-    rng.fill(&t.replace("«Word»", &cap))
+    rng.fill_one(APP_LOGS)
 }
 
 /// Lines of the big platforms (Hadoop, Spark, ZooKeeper, OpenStack, mobile and desktop OSes),

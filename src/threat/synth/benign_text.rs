@@ -239,11 +239,7 @@ const FORM_SHAPES: &[&str] = &[
 pub fn slot(name: &str, rng: &mut Rng) -> Option<String> {
     let v = match name {
         "pseudo" => pseudo_word(rng),
-        "Pseudo" => {
-            let w = pseudo_word(rng);
-            let mut c = w.chars();
-            c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
-        }
+        "Pseudo" => capitalize(&pseudo_word(rng)),
         "street" => rng.pick(STREETS).to_string(),
         "city" => rng.pick(CITIES).to_string(),
         "country" => rng
@@ -263,11 +259,7 @@ pub fn slot(name: &str, rng: &mut Rng) -> Option<String> {
             ])
             .to_string(),
         "search" => rng.fill_one(SEARCH_TERMS),
-        "Word" => {
-            let w = rng.fill("«word»");
-            let mut c = w.chars();
-            c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
-        }
+        "Word" => capitalize(&rng.fill("«word»")),
         "real_brand" => rng.pick(BRANDS).to_string(),
         "b64_benign" => {
             encode::base64(rng.fill("««user»:«word»|{\"alg\":\"HS256\",\"typ\":\"JWT\"}|hello «word»»").as_bytes())
@@ -289,6 +281,12 @@ pub fn slot(name: &str, rng: &mut Rng) -> Option<String> {
         _ => return None,
     };
     Some(v)
+}
+
+/// `word` with its first letter in upper case.
+fn capitalize(word: &str) -> String {
+    let mut chars = word.chars();
+    chars.next().map(|first| first.to_uppercase().collect::<String>() + chars.as_str()).unwrap_or_default()
 }
 
 /// A pronounceable made-up word: user names, surnames, passwords and product names look like this.
@@ -449,6 +447,11 @@ const MAIL_SUBJECTS: &[&str] = &[
     "Your «monthly|weekly» «Spotify|Netflix|Strava|Fitbit» «summary|recap|report»", "Price drop on «word» «word»", "Your «real_brand» trial ends in «n9» days",
     "«Invoice|Receipt» «ref_no» from «company» - paid, thank you", "Payment received - thank you", "Your «real_brand» subscription has been renewed",
     "«Zoom|Teams|Meet» meeting: «Word» «word» sync", "Shared with you: \"«Word» «word» «notes|plan|draft»\"", "«first» shared a folder with you",
+    "«Re: |RE: |FW: |Fwd: |»«gas|power|deal|contract|trade|pipeline|storage|capacity» «nominations|confirmation|schedule|agreement|volumes|update» «for «month»|«n9»/«n31»|»",
+    "«Re: |»Meeting with «fullname» «tomorrow|on «weekday»|next week»", "«Weekly|Daily|Monthly» status report«| - «Word»»", "Conference call «tomorrow at «n9»|on «weekday»»",
+    "«Re: |»Revised «word» schedule", "«company» «update|news|announcement»", "«Draft|Final|Revised» «word» «contract|agreement|proposal|presentation»",
+    "«Re: |»«Happy hour|Dinner|Drinks|Coffee» «tonight|on «weekday»|next week»?", "«Re: |»«Pics|Photos» from the weekend", "«Re: |»«Question|Follow-up» on «word» «numbers|report|plan»",
+    "«Re: |»«Your|The» «expense report|PTO request|travel request» «was approved|needs approval|has been submitted»", "«Re: |»Interview schedule for «fullname»",
 ];
 
 fn mail_subject(rng: &mut Rng) -> String {

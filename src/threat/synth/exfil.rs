@@ -18,6 +18,17 @@ pub const GENERATORS: &[Generator] = &[
     Generator { name: "exfil_logs", label: ThreatType::DataExfiltration, weight: 16, make: exfil_logs },
 ];
 
+/// Slots of the exfiltration grammars: where data goes and what is taken.
+pub fn slot(name: &str, rng: &mut Rng) -> Option<String> {
+    let v = match name {
+        "drop_site" => drop_site(rng),
+        "secret_unix" => sensitive_unix(rng),
+        "secret_win" => sensitive_windows(rng),
+        _ => return None,
+    };
+    Some(v)
+}
+
 /// Where stolen data goes: attacker hosts and the public services abused for it.
 fn drop_site(rng: &mut Rng) -> String {
     rng.fill("««c2»|«c2»|«alnum».ngrok.io|«alnum».ngrok-free.app|transfer.sh|«alnum».trycloudflare.com|file.io|0x0.st|temp.sh|«alnum».requestcatcher.com|«alnum».oast.fun|webhook.site|«alnum».burpcollaborator.net|pastebin.com|paste.ee|anonfiles.com|gofile.io|«alnum».serveo.net»")
@@ -88,8 +99,8 @@ const UNIX_EXFIL: &[&str] = &[
 
 fn exfil_unix(rng: &mut Rng) -> String {
     let t = rng.pick(UNIX_EXFIL);
-    let file = sensitive_unix(rng);
-    let site = drop_site(rng);
+    let file = rng.fill("«secret_unix»");
+    let site = rng.fill("«drop_site»");
     let cmd = rng.fill(&t.replace("FILE", &file).replace("SITE", &site));
     let cmd = if rng.chance(8) { encode::shell_obfuscate(&cmd, rng) } else { cmd };
     if rng.chance(40) {
@@ -126,8 +137,8 @@ const WINDOWS_EXFIL: &[&str] = &[
 
 fn exfil_windows(rng: &mut Rng) -> String {
     let t = rng.pick(WINDOWS_EXFIL);
-    let file = sensitive_windows(rng);
-    let site = drop_site(rng);
+    let file = rng.fill("«secret_win»");
+    let site = rng.fill("«drop_site»");
     let cmd = rng.fill(&t.replace("FILE", &file).replace("SITE", &site));
     if rng.chance(45) {
         context::command(rng, &cmd, Os::Windows)
@@ -188,7 +199,7 @@ fn exfil_logs(rng: &mut Rng) -> String {
         2 => json!({"ts": rng.fill("«ts_epoch_ms»"), "id.orig_h": src, "id.resp_h": dst, "id.resp_p": 443, "proto": "tcp", "service": "ssl", "duration": rng.range(300, 90_000), "orig_bytes": rng.range(500_000_000, 90_000_000_000u64), "resp_bytes": rng.range(10_000, 900_000), "conn_state": "SF", "note": "exfil: orig_bytes >> resp_bytes"}).to_string(),
         3 => format!("{}    {} {src} TCP_MISS/200 {} {} https://{}/{} {user} HIER_DIRECT/{dst} application/octet-stream", rng.fill("«ts_epoch_ms»"), rng.range(1000, 900_000), rng.range(100, 9000), rng.pick(&["POST", "PUT"]), drop_site(rng), rng.fill("«upload|u|api/upload|files|«alnum»»")),
         4 => format!("{} CloudTrail: GetObject x{} on s3://{} by {} from {dst} (unusual volume); then PutBucketPolicy making it public", rng.fill("«ts_iso»"), rng.range(1000, 900_000), rng.fill("«word»-«prod|backup|data»"), rng.fill("«user»")),
-        5 => format!("{} EDR: {} read {} files and sent {} MB to {} (possible data staging and exfiltration)", rng.fill("«ts_iso»"), rng.pick(&["rclone.exe", "7z.exe", "curl", "powershell.exe", "megacmd", "WinSCP.exe", "python3"]), rng.range(500, 90_000), rng.range(100, 90_000), drop_site(rng)),
+        5 => format!("{} EDR: {} read {} files and sent {} MB to {} (possible data staging and exfiltration)", rng.fill("«ts_iso»"), rng.pick(&["rclone.exe", "7z.exe", "curl", "powershell.exe", "megacmd", "WinSCP.exe", "python3"]), rng.range(500, 90_000), rng.range(100, 90_000), rng.fill("«drop_site»")),
         6 => format!("{} Office365 audit: FileDownloaded x{} by {user}@{} from SharePoint site /sites/{} within {} minutes via {}", rng.fill("«ts_iso»"), rng.range(300, 50_000), rng.fill("«domain»"), rng.fill("«Finance|HR|Legal|RnD»"), rng.range(3, 90), rng.pick(&["OneDriveSync", "rclone", "python-requests", "unknown client"])),
         _ => format!("{} USB: {user} copied {} files ({} GB) from \\\\{}\\{} to removable drive E: ({})", rng.fill("«ts_iso»"), rng.range(100, 90_000), rng.range(1, 200), rng.fill("«winhost»"), rng.fill("«Finance|HR|Engineering»"), rng.pick(&["SanDisk Ultra", "Kingston DataTraveler", "unknown device"])),
     }

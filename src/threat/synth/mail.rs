@@ -141,6 +141,38 @@ pub fn slot(name: &str, rng: &mut Rng) -> Option<String> {
         "ref_no" => {
             format!("{}{}", rng.pick(&["#", "No. ", "REF-", "INV-", "ID:", "#", ""]), rng.range(10_000, 99_999_999))
         }
+        "bank" => rng
+            .pick(&[
+                "Bank of America",
+                "Chase",
+                "Wells Fargo",
+                "Citibank",
+                "HSBC",
+                "Barclays",
+                "Lloyds",
+                "NatWest",
+                "Santander",
+                "ING",
+                "Deutsche Bank",
+                "Capital One",
+                "US Bank",
+                "PNC",
+                "TD Bank",
+                "Washington Mutual",
+                "Regions Bank",
+            ])
+            .to_string(),
+        "company" => rng
+            .pick(&[
+                "Acme Corp",
+                "Contoso",
+                "Globex",
+                "Initech",
+                "Northwind Traders",
+                "Umbrella Health",
+                "Blue Peak Labs",
+            ])
+            .to_string(),
         "country_city" => rng
             .pick(&[
                 "Lagos, Nigeria",
@@ -246,6 +278,15 @@ const SUBJECTS: &[&str] = &[
     "«Your account|Account» «will be closed|is scheduled for deletion» «in «deadline»|»",
     "«Re: |»Outstanding payment - «fullname» «(CEO)|CFO|Director»",
     "«fake_brand» «support|security team»: «unusual login from «country_city»|sign-in from new device»",
+    "«Online Banking|«bank»|«fake_brand»»«:| -| Alert:» «Account Verification|Please update your account records|Irregular Activity|Notification of Limited Account Access|Important Security Notice|Your account access has been limited|Unauthorized access attempt»",
+    "«eBay|PayPal|«bank»»: «Please confirm your identity|Verify your identity to continue|Your account has been temporarily suspended|We need more information about you»",
+    "«URGENT BUSINESS PROPOSAL|Inheritance fund transfer|Compensation payment of «amount»|Dear friend, I need your assistance|Lottery winner notification|Your ATM card worth «amount» is ready|Confidential business offer from «fullname»»",
+    "«fullname» sent you a document «via OneDrive|via Dropbox|to review|- Secured PDF»", "«Scanned document|Scan» from «company» «scanner|MFP|copier» «ref_no»",
+    "New fax received («n9» pages)", "You've received a new encrypted message from «fullname»", "View shared file: «word»_«word».pdf",
+    "«Claim your airdrop|Your wallet has been compromised|Wallet sync required|Validate your seed phrase»«| now| - «deadline» left»",
+    "«Deactivation request received|Email Account Termination Notice|Webmail Upgrade Required|Your mailbox will be blacklisted|Mail quota exceeded: verify now|Re-validate your mailbox»",
+    "«IT Support|Helpdesk|Administrator»: «password reset required|MFA re-enrollment|your session has expired|update your VPN client»",
+    "Re: «Invoice|Payment|Remittance|Purchase order» «ref_no»«| - please review| attached| confirmation»",
 ];
 
 fn phish_subject(rng: &mut Rng) -> String {

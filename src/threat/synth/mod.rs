@@ -46,6 +46,11 @@ pub const MAX_PER_LABEL: usize = 200_000;
 pub const MAX_TEXT_CHARS: usize = 2_000;
 /// Draws allowed per wanted example before a label gives up (a grammar too small for the count).
 const ATTEMPTS_PER_EXAMPLE: usize = 40;
+/// Share of examples written with documentation placeholders (`attacker.com`, `/path/to/file`,
+/// `#{remote_url}`, `username`) instead of concrete values, the way payload lists, attack
+/// catalogues and command references write them. Every label gets them, so a placeholder never
+/// tells the label; the structure around it must.
+const PLACEHOLDER_PERCENT: u64 = 8;
 /// Deepest nesting of template expansion: a slot that (by mistake) refers to itself stops here.
 const MAX_DEPTH: usize = 12;
 
@@ -103,6 +108,7 @@ pub fn generate(opts: &SynthOptions) -> Vec<ThreatExample> {
                 })
                 .copied()
                 .unwrap_or(generators[0]);
+            rng.placeholders = rng.chance(PLACEHOLDER_PERCENT);
             let text = tidy((generator.make)(&mut rng));
             if text.is_empty() || !seen.insert(text.to_lowercase()) {
                 continue;
@@ -167,11 +173,13 @@ pub(crate) struct Rng {
     sticky: Vec<(&'static str, String)>,
     /// Nesting of `fill` calls: the sticky values live as long as the outermost one.
     fills: usize,
+    /// Whether slots that have a placeholder form use it (see [`PLACEHOLDER_PERCENT`]).
+    pub placeholders: bool,
 }
 
 impl Rng {
     pub fn new(seed: u64) -> Rng {
-        Rng { draw: SplitMix::new(seed), sticky: Vec::new(), fills: 0 }
+        Rng { draw: SplitMix::new(seed), sticky: Vec::new(), fills: 0, placeholders: false }
     }
 
     pub fn next_u64(&mut self) -> u64 {
@@ -301,7 +309,13 @@ fn split_top_level(s: &str) -> Vec<&str> {
 
 /// Resolves a slot name: the shared vocabulary first, then each family's own.
 fn slot(name: &str, rng: &mut Rng) -> Option<String> {
+    if rng.placeholders {
+        if let Some(forms) = vocab::placeholders(name) {
+            return Some(rng.pick(forms).to_string());
+        }
+    }
     vocab::slot(name, rng)
+        .or_else(|| exfil::slot(name, rng))
         .or_else(|| web::slot(name, rng))
         .or_else(|| malware::slot(name, rng))
         .or_else(|| mail::slot(name, rng))

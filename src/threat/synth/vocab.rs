@@ -552,6 +552,70 @@ const WIN_DIRS: &[&str] = &[
 const EXTENSIONS: &[&str] =
     &["txt", "pdf", "docx", "xlsx", "csv", "json", "log", "zip", "tar.gz", "png", "jpg", "pptx", "xml", "sql", "bak"];
 
+/// The placeholder forms of a slot, as documentation and payload lists write the value.
+pub fn placeholders(name: &str) -> Option<&'static [&'static str]> {
+    let forms: &'static [&'static str] = match name {
+        "ip" | "pub_ip" | "priv_ip" => &[
+            "ip_address",
+            "10.0.0.1",
+            "192.168.1.1",
+            "IP",
+            "<ip>",
+            "{{ip_address}}",
+            "#{target_ip}",
+            "x.x.x.x",
+            "1.2.3.4",
+            "127.0.0.1",
+        ],
+        "host" | "fqdn" | "winhost" => &[
+            "hostname",
+            "remote_host",
+            "target",
+            "host.example.com",
+            "server",
+            "{{host}}",
+            "#{remote_host}",
+            "computername",
+            "TARGET",
+        ],
+        "domain" => &["example.com", "domain.local", "DOMAIN", "{{domain}}", "#{domain}", "target.com"],
+        "evil_domain" | "c2" | "drop_site" => &[
+            "attacker.com",
+            "attacker.com",
+            "evil.com",
+            "attacker.example.com",
+            "ATTACKER_IP",
+            "LHOST",
+            "#{remote_host}",
+            "<attacker>",
+            "10.0.0.1",
+            "#{server_ip}",
+        ],
+        "user" => &["user", "username", "USER", "{{username}}", "#{user_name}", "<user>", "victim"],
+        "winuser" => &["DOMAIN\\user", "domain\\username", "#{user_name}", "{{username}}"],
+        "port" | "lport" | "hiport" => &["12345", "PORT", "LPORT", "4444", "#{port}", "{{port}}", "8080"],
+        "email" => &["user@example.com", "{{email}}", "#{recipient}", "victim@example.com"],
+        "linux_dir" => &["/path/to/dir", "path/to/directory", "/path/to/temp-dir", "{{path/to/directory}}"],
+        "win_dir" => &["C:\\path\\to\\dir", "%TEMP%", "#{output_folder}", "C:\\Users\\user"],
+        "payload_url" => &[
+            "http://attacker.com/payload",
+            "http://attacker.com/path/to/input-file",
+            "#{remote_url}",
+            "https://example.com/file.exe",
+            "http://ATTACKER_IP/shell.ps1",
+            "{{url}}",
+        ],
+        "drop_unix" => &["/path/to/output-file", "/path/to/temp-file", "#{output_file}", "/tmp/file"],
+        "drop_win" => {
+            &["C:\\path\\to\\file.exe", "#{output_file}", "%TEMP%\\payload.exe", "C:\\Users\\Public\\file.exe"]
+        }
+        "secret_unix" => &["/path/to/input-file", "#{input_file}", "/path/to/file", "{{path/to/file}}"],
+        "secret_win" => &["C:\\path\\to\\input-file", "#{input_file}", "C:\\path\\to\\file"],
+        _ => return None,
+    };
+    Some(forms)
+}
+
 /// Resolves a shared slot; `None` if the name is not a shared slot.
 pub fn slot(name: &str, rng: &mut Rng) -> Option<String> {
     let v = match name {

@@ -369,7 +369,7 @@ fn sqli_payload(rng: &mut Rng) -> String {
     let end = rng.fill_one(SQL_ENDINGS);
     let sp = if pre.is_empty() || pre.ends_with(' ') { "" } else { " " };
     let joiner = rng.pick(SQL_JOINERS);
-    let mut p = match rng.below(98) {
+    let mut p = match rng.below(118) {
         0..=21 => format!("{pre}{sp}{}{end}", union_select(rng)),
         22..=35 => format!("{pre}{sp}{joiner} {}{end}", rng.fill_one(SQL_BLIND)),
         36..=47 => {
@@ -382,6 +382,7 @@ fn sqli_payload(rng: &mut Rng) -> String {
         48..=57 => format!("{pre}{sp}{joiner} {}{end}", rng.fill_one(SQL_ERRORS)),
         58..=67 => format!("{pre};{}{}{end}", rng.pick(&["", " "]), rng.fill_one(SQL_STACKED)),
         68..=79 => rng.fill_one(SQL_AUTH_BYPASS),
+        80..=85 if rng.chance(25) => rng.fill("«ORDER BY|order by|GROUP BY» «n99»"),
         80..=85 => format!("{pre}{sp}{}", rng.fill("«order by «n99»|ORDER BY «n9»|group by «n9»,«n9» having «sq_true»|order by «n9» desc|procedure analyse()|having «sq_true»»")) + &end,
         86..=90 => format!("{pre}{sp}{}", rng.fill_one(SQL_FILE_OOB)),
         95..=97 => rng.fill_one(SQL_BARE_STATEMENTS),
@@ -487,33 +488,122 @@ fn union_select(rng: &mut Rng) -> String {
     format!("{kw} {}{from}{close}", cols.join(","))
 }
 
-/// The shapes injection tools send: numeric breakouts, random tags and balancing conditions.
+/// Tables cross-joined to make a query slow (a "heavy query" time test).
+const SQL_HEAVY_TABLES: &[&str] = &[
+    "sysusers",
+    "rdb$fields",
+    "rdb$types",
+    "rdb$collations",
+    "rdb$functions",
+    "sysibm.systables",
+    "all_users",
+    "information_schema.columns",
+    "information_schema.tables",
+    "pg_class",
+    "sqlite_master",
+    "syscolumns",
+    "domain.domains",
+];
+
+/// The shapes automated injection tools send: a boundary that closes the original context
+/// (numbers, quotes, parentheses, `in boolean mode)`, `as x where n=n`), a test (boolean,
+/// error, time, union, stacked heavy query) and a suffix that comments out or re-balances the
+/// rest, with random numbers and tags.
 fn sqlmap_like(rng: &mut Rng) -> String {
     let n = rng.range(1, 9999);
     let m = rng.range(1, 9999);
-    let tag = alnum_lower(rng, 4, 4);
-    let t = rng.fill("«sq_w»");
     let k = rng.range(1, 9999);
-    let q = rng.pick(&["", "'", "\"", ")", "')", "\")", "))", "'))", "\"))", "%'"]);
-    match rng.below(14) {
-        8 => format!("-{n}{q} or {m}={k}"),
-        9 => format!("-{n}{q} or {m}={m}{}", rng.pick(&["", "--", "#", "-- -"])),
-        10 => format!("{n}{q};iif({m}={k},1,1/0)"),
-        11 => format!("-{n}{q} or elt({m}={k},{k})"),
-        12 => {
-            let balance = format!(" and '{tag}'='{tag}");
-            let tail = rng.pick(&["", "--", "#", balance.as_str()]);
-            format!("{n}{q} {} {m}={m}{tail}", rng.pick(&["and", "or", "AND", "OR"]))
+    let s = rng.range(1, 9);
+    let tag = alnum_lower(rng, 4, 4);
+    let marker = |rng: &mut Rng| format!("0x71{}71", encode::hex(&alnum_lower(rng, 3, 3)));
+    let negative = rng.chance(35);
+    let base = if negative {
+        format!("-{n}")
+    } else if rng.chance(60) {
+        "1".to_string()
+    } else {
+        n.to_string()
+    };
+    let close = rng.pick(&[
+        "",
+        "",
+        "'",
+        "'",
+        "\"",
+        ")",
+        "')",
+        "\")",
+        "))",
+        "'))",
+        "\"))",
+        ")))",
+        "')))",
+        "%'",
+        "' in boolean mode)",
+        "\" in boolean mode)",
+    ]);
+    let glue = match rng.below(8) {
+        0 => format!(" where {k}={k}"),
+        1 => format!(" as {} where {k}={k}", alnum_lower(rng, 4, 4)),
+        _ => String::new(),
+    };
+    let join = if negative || rng.chance(30) { rng.pick(&["or", "OR"]) } else { rng.pick(&["and", "AND", "and"]) };
+    let heavy = {
+        let table = rng.pick(SQL_HEAVY_TABLES);
+        let count = rng.range(2, 7);
+        (1..=count).map(|i| format!("{table} as t{i}")).collect::<Vec<_>>().join(",")
+    };
+    let test = match rng.below(16) {
+        0 | 1 => format!("{m}={m}"),
+        2 | 3 => format!("{m}={k}"),
+        4 => format!("({m}={k})*{k}"),
+        5 => format!("elt({m}={k},{k})"),
+        6 => format!("make_set({m}={m},{k})"),
+        7 => format!("{m}=(select count(*) from {heavy})"),
+        8 => format!("sleep({s})"),
+        9 => format!("(select {m} from (select(sleep({s}))){tag})"),
+        10 => format!("{m}=dbms_pipe.receive_message(chr({})||chr({})||chr({})||chr({}),{s})", rng.range(65, 90), rng.range(65, 90), rng.range(65, 90), rng.range(65, 90)),
+        11 => format!("{m}=like('abcdefg',upper(hex(randomblob({s}00000000/2))))"),
+        12 => format!("{m} rlike (select (case when ({m}={k}) then {m} else 0x28 end))"),
+        13 => format!("extractvalue({m},concat(0x5c,{},(select (elt({m}={m},1))),{}))", marker(rng), marker(rng)),
+        14 => format!("{m}=convert(int,(select char(113)+char({})+char({})+(select (case when ({m}={m}) then char(49) else char(48) end))+char(113)))", rng.range(97, 122), rng.range(97, 122)),
+        _ => format!("{m}=(case when ({m}={k}) then {m} else null end)"),
+    };
+    let suffix = match rng.below(12) {
+        0..=2 => String::new(),
+        3 => "--".to_string(),
+        4 => format!("-- {tag}"),
+        5 => "#".to_string(),
+        6 => format!("# {tag}"),
+        7 => format!(" and '{tag}'='{tag}"),
+        8 => format!(" and ('{tag}'='{tag}"),
+        9 => format!(" and (('{tag}' like '{tag}"),
+        10 => format!(" and \"{tag}\"=\"{tag}"),
+        _ => format!(" and ({n}={n}"),
+    };
+    match rng.below(10) {
+        0 => {
+            let width = rng.range(1, 10) as usize;
+            let mut cols: Vec<String> =
+                (0..width).map(|_| if rng.chance(50) { "null".to_string() } else { k.to_string() }).collect();
+            if rng.chance(50) {
+                let at = rng.below(width);
+                cols[at] = format!("concat({},{},{})", marker(rng), marker(rng), marker(rng));
+            }
+            format!("{base}{close} union all select {}{}", cols.join(","), rng.pick(&["#", "--", "-- -", ""]))
         }
-        13 => format!("{n}{q} and {m}=(select {m} from pg_sleep({}))", rng.range(1, 9)),
-        0 => format!("{n}' and {m}={}-- {tag}", rng.range(1, 9999)),
-        1 => format!("{}{n}{} as {tag} where {m}={m} {}", rng.pick(&["", "-"]), rng.pick(&[")", "\")", "'))", "\"))"]), rng.fill("«or|and» «sq_true»--")),
-        2 => format!("-{n}{} union all select {}#", rng.pick(&["'", "\"", ")", "')"]), (0..rng.range(1, 8)).map(|_| m.to_string()).collect::<Vec<_>>().join(",")),
-        3 => format!("{n}' and '{tag}'='{tag}"),
-        4 => format!("{n}) and {m}={m} and ({n}={n}"),
-        5 => format!("{n}'||(select '{tag}' where {m}={m} {})||'", rng.fill("«and|or» «sq_true»")),
-        6 => format!("{n} and (select {m} from(select count(*),concat(0x7171{},(select (elt({m}={m},1))),0x7178{},floor(rand(0)*2))x from information_schema.plugins group by x)a)", encode::hex(&t), encode::hex(&tag)),
-        _ => format!("{n}' procedure analyse(extractvalue({m},concat(0x3a,(select {}))),1)-- {tag}", rng.fill("«sq_fn»")),
+        1 => {
+            let stacked = match rng.below(5) {
+                0 => format!("select pg_sleep({s})"),
+                1 => format!("waitfor delay '0:0:{s}'"),
+                2 => format!("select count(*) from {heavy}"),
+                3 => format!("select dbms_pipe.receive_message(chr({m}),{s}) from dual"),
+                _ => format!("select like('abcdefg',upper(hex(randomblob({s}00000000/2))))"),
+            };
+            format!("{base}{close}{glue};{stacked}{}", rng.pick(&["--", "#", ""]))
+        }
+        2 => format!("{base}{close};iif({m}={k},1,1/0)"),
+        _ => format!("{base}{close}{glue} {join} {test}{suffix}"),
     }
 }
 
