@@ -33,6 +33,11 @@ fn detector() -> Detector {
 }
 
 fn detection(c: &mut Criterion) {
+    // As the CLI does: no threads inside candle's ops; batches are split across texts instead
+    // (`DetectorOptions::workers`). Set before any thread starts.
+    if std::env::var_os("CANDLE_NUM_THREADS").is_none() {
+        std::env::set_var("CANDLE_NUM_THREADS", "1");
+    }
     let detector = detector();
     let batch = lines(1024);
     let refs: Vec<&str> = batch.iter().map(String::as_str).collect();
@@ -42,6 +47,12 @@ fn detection(c: &mut Criterion) {
     g.throughput(Throughput::Elements(refs.len() as u64));
     g.bench_function("detect_batch_1024_lines", |b| {
         b.iter(|| black_box(detector.detect_batch(black_box(&refs)).unwrap()))
+    });
+    let one_worker =
+        load_detector(&DetectorSource::default(), DetectorOptions { workers: 1, ..DetectorOptions::default() })
+            .expect("the embedded threat model loads");
+    g.bench_function("detect_batch_1024_lines_1_worker", |b| {
+        b.iter(|| black_box(one_worker.detect_batch(black_box(&refs)).unwrap()))
     });
     g.finish();
 

@@ -34,13 +34,18 @@ pub struct DetectorArgs {
     /// Longest text read per input, in bytes (the rest is cut and the verdict says so).
     #[arg(long, default_value_t = DetectorOptions::default().max_input_bytes)]
     pub max_input_bytes: usize,
+    /// Threads a batch of texts is split across (default: the machine's cores, at most 8).
+    #[arg(long, default_value_t = DetectorOptions::default().workers)]
+    pub workers: usize,
 }
 
 impl DetectorArgs {
     pub fn detector(&self) -> Result<Detector> {
+        super::single_threaded_candle();
         let options = DetectorOptions {
             threshold: self.threshold,
             max_input_bytes: self.max_input_bytes,
+            workers: self.workers,
             ..DetectorOptions::default()
         };
         let source = DetectorSource {

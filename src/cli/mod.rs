@@ -155,3 +155,13 @@ pub fn write_output(path: Option<&std::path::Path>, text: &str) -> anyhow::Resul
         }
     }
 }
+
+/// Turns off candle's threads inside each tensor op unless the user set `CANDLE_NUM_THREADS`:
+/// our models are small, and those threads spin at a barrier after every op (2-5x slower on a
+/// loaded machine); work is split across texts instead (`DetectorOptions::workers`). Called
+/// before the command starts any thread of its own.
+pub(crate) fn single_threaded_candle() {
+    if std::env::var_os("CANDLE_NUM_THREADS").is_none() {
+        std::env::set_var("CANDLE_NUM_THREADS", "1");
+    }
+}

@@ -73,9 +73,7 @@ struct ThreatArgs {
 }
 
 fn train_threat(a: ThreatArgs) -> Result<Outcome> {
-    if std::env::var_os("CANDLE_NUM_THREADS").is_none() {
-        std::env::set_var("CANDLE_NUM_THREADS", "1");
-    }
+    super::single_threaded_candle();
     let options = ThreatTrainOptions {
         corpus: CorpusOptions {
             shared_train: Some(a.data.clone()),
@@ -254,10 +252,10 @@ struct ThreatEncoderArgs {
     heads: usize,
     #[arg(long, default_value_t = EncoderTrainOptions::default().ffn_dim)]
     ffn_dim: usize,
-    /// Most tokens read from one text (head and tail of longer ones).
     /// Feed-forward non-linearity: relu or gelu.
     #[arg(long, default_value = "relu", value_parser = parse_activation)]
     activation: Activation,
+    /// Most tokens read from one text (head and tail of longer ones).
     #[arg(long, default_value_t = EncoderTrainOptions::default().max_len)]
     max_len: usize,
     /// Model name with version (the classifier id is encoder/<name>).
@@ -269,9 +267,7 @@ fn train_threat_encoder(a: ThreatEncoderArgs) -> Result<Outcome> {
     // candle's worker threads spin at a barrier after every tensor op: on a small or shared
     // machine one thread trains 2-3x faster than two. Set before candle's first op reads it;
     // no other thread runs yet. An explicit setting wins.
-    if std::env::var_os("CANDLE_NUM_THREADS").is_none() {
-        std::env::set_var("CANDLE_NUM_THREADS", "1");
-    }
+    super::single_threaded_candle();
     let mut data = read_examples(&a.data)?;
     let dev = match &a.dev {
         Some(path) => read_examples(path)?,
@@ -327,7 +323,8 @@ fn parse_activation(s: &str) -> Result<Activation, String> {
 }
 
 fn read_examples(path: &std::path::Path) -> Result<Vec<ThreatExample>> {
-    cacao_forge::threat::corpus::read_examples(path).with_context(|| format!("reading {}", path.display()))
+    // The error names the file and already reads "path: cause"; flattened so the cause is said once.
+    cacao_forge::threat::corpus::read_examples(path).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 /// Deterministic dev membership by FNV-1a hash of the text, so a text and its duplicates fall on

@@ -35,6 +35,10 @@ pub struct DetectorOptions {
     pub max_evidence: usize,
     /// Most pieces an explanation occludes one at a time (longer texts are grouped into this many).
     pub max_occlusions: usize,
+    /// Threads a large batch is split across (each runs every member on its share of the
+    /// texts). Parallel across texts rather than inside one tensor op, because candle's per-op
+    /// threads wait at a barrier after every small op; see `encoder`'s module notes.
+    pub workers: usize,
 }
 
 impl Default for DetectorOptions {
@@ -45,17 +49,22 @@ impl Default for DetectorOptions {
             batch_size: 64,
             max_evidence: 5,
             max_occlusions: 48,
+            workers: std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_DEFAULT_WORKERS),
         }
     }
 }
+
+/// The default worker count never exceeds this, however many cores the machine has: the members
+/// are small, and more threads only contend for memory bandwidth.
+pub const MAX_DEFAULT_WORKERS: usize = 8;
 
 impl DetectorOptions {
     pub fn validate(&self) -> Result<(), ThreatError> {
         if !(0.0..=1.0).contains(&self.threshold) || self.threshold.is_nan() {
             return Err(ThreatError::Invalid(format!("threshold {} is outside [0, 1]", self.threshold)));
         }
-        if self.max_input_bytes == 0 || self.batch_size == 0 {
-            return Err(ThreatError::Invalid("max_input_bytes and batch_size must be at least 1".into()));
+        if self.max_input_bytes == 0 || self.batch_size == 0 || self.workers == 0 {
+            return Err(ThreatError::Invalid("max_input_bytes, batch_size and workers must be at least 1".into()));
         }
         Ok(())
     }
@@ -191,15 +200,45 @@ impl Detector {
                 })
             })
             .collect();
-        let normalized: Vec<String> = unique.iter().map(|t| normalize(t).text).collect();
-        let mut per_member = Vec::with_capacity(self.members.len());
+        // Each worker takes a contiguous share of the distinct texts (whole chunks of
+        // `batch_size`, so a member sees the batches it would see on one thread).
+        let chunk = self.options.batch_size;
+        let chunks = unique.len().div_ceil(chunk);
+        let workers = self.options.workers.min(chunks).max(1);
+        let share = chunks.div_ceil(workers) * chunk;
+        let per_text: Vec<Vec<LabelProbs>> = if workers == 1 {
+            self.probabilities_of(&unique)?
+        } else {
+            let results: Vec<Result<Vec<Vec<LabelProbs>>, ThreatError>> = std::thread::scope(|scope| {
+                let handles: Vec<_> =
+                    unique.chunks(share).map(|part| scope.spawn(move || self.probabilities_of(part))).collect();
+                handles
+                    .into_iter()
+                    .map(|h| {
+                        h.join().unwrap_or_else(|_| Err(ThreatError::Compute("a detection worker panicked".into())))
+                    })
+                    .collect()
+            });
+            let mut all = Vec::with_capacity(unique.len());
+            for r in results {
+                all.extend(r?);
+            }
+            all
+        };
+        Ok(slots.iter().map(|&s| per_text[s].clone()).collect())
+    }
+
+    /// Every member's probabilities for each of `texts` (distinct, already cut), one thread.
+    fn probabilities_of(&self, texts: &[&str]) -> Result<Vec<Vec<LabelProbs>>, ThreatError> {
+        let normalized: Vec<String> = texts.iter().map(|t| normalize(t).text).collect();
+        let mut per_text: Vec<Vec<LabelProbs>> = vec![Vec::with_capacity(self.members.len()); texts.len()];
         for member in &self.members {
             let inputs: Vec<&str> = if member.classifier.wants_normalized() {
                 normalized.iter().map(String::as_str).collect()
             } else {
-                unique.clone()
+                texts.to_vec()
             };
-            let mut out = Vec::with_capacity(inputs.len());
+            let mut row = 0;
             for chunk in inputs.chunks(self.options.batch_size) {
                 let got = member.classifier.predict_batch(chunk)?;
                 if got.len() != chunk.len() {
@@ -210,11 +249,13 @@ impl Detector {
                         chunk.len()
                     )));
                 }
-                out.extend(got);
+                for p in got {
+                    per_text[row].push(p);
+                    row += 1;
+                }
             }
-            per_member.push(out);
         }
-        Ok(slots.iter().map(|&s| per_member.iter().map(|m| m[s]).collect()).collect())
+        Ok(per_text)
     }
 
     /// Calibrated ensemble distributions with member votes, one per text.
@@ -408,6 +449,30 @@ pub(crate) mod tests {
         assert!(v.truncated && !v.is_threat, "the tail beyond the limit is not read");
         let multibyte = "é".repeat(20_000);
         assert!(d.detect(&multibyte).unwrap().truncated);
+    }
+
+    #[test]
+    fn workers_split_a_batch_without_changing_or_reordering_verdicts() {
+        let texts: Vec<String> = (0..300)
+            .map(|i| match i % 3 {
+                0 => format!("<script>alert({i})</script>"),
+                1 => format!("GET /page/{i} HTTP/1.1"),
+                _ => format!("id={i}' OR 1=1 -- "),
+            })
+            .collect();
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let member = || Member { classifier: Arc::new(KeywordMember { binary: false }), weight: 1.0 };
+        let with = |workers: usize, batch_size: usize| {
+            let options = DetectorOptions { workers, batch_size, ..DetectorOptions::default() };
+            Detector::new(vec![member()], Calibration::default(), options, "t").unwrap().detect_batch(&refs).unwrap()
+        };
+        let one = with(1, 64);
+        for (workers, batch) in [(2, 64), (3, 7), (8, 1), (64, 16)] {
+            assert_eq!(with(workers, batch), one, "{workers} workers, batches of {batch}");
+        }
+        assert!(one[0].is_threat && !one[1].is_threat && one[2].threat_type == ThreatType::SqlInjection);
+        let zero = DetectorOptions { workers: 0, ..DetectorOptions::default() };
+        assert!(Detector::new(vec![member()], Calibration::default(), zero, "t").is_err());
     }
 
     #[test]

@@ -148,11 +148,19 @@ fn train_from_corpus(
             "seed": opts.corpus.seed,
         }),
     };
-    let path = opts.out_dir.join(MANIFEST_FILE);
-    let text = serde_json::to_string_pretty(&manifest).map_err(|e| ThreatError::Invalid(e.to_string()))?;
-    std::fs::write(&path, text + "\n")
-        .map_err(|source| ThreatError::Io { path: path.display().to_string(), source })?;
+    write_json(&opts.out_dir.join(MANIFEST_FILE), &manifest)?;
+    // The full record (every member's per-epoch loss and dev figures, the dev and test reports)
+    // stays beside the model for review; the detector never reads it.
+    write_json(&opts.out_dir.join(TRAIN_REPORT_FILE), &report)?;
     Ok(report)
+}
+
+/// Where `train threat` writes its [`ThreatTrainReport`] in the model directory.
+pub const TRAIN_REPORT_FILE: &str = "train-report.json";
+
+fn write_json(path: &std::path::Path, value: &impl serde::Serialize) -> Result<(), ThreatError> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| ThreatError::Invalid(e.to_string()))?;
+    std::fs::write(path, text + "\n").map_err(|source| ThreatError::Io { path: path.display().to_string(), source })
 }
 
 /// At most `limit` examples of `set`, taken at even strides (all of them without a limit).

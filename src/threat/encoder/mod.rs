@@ -17,9 +17,9 @@
 //! `candle_nn::ops::softmax`; prediction takes the fused kernels, which compute the same values.
 //!
 //! Speed on a small shared CPU (measured, see tests/threat_encoder.rs): texts are sorted by
-//! length and run 8 at a time. Bigger batches are slower per text here, not faster: every
-//! tensor op is a separate pass over memory, and at 64 texts the activations no longer fit in
-//! the core's cache. candle's own worker threads spin at a barrier after every op, which costs
+//! length and run 4 at a time. Bigger batches are slower per text here, not faster (64 at a
+//! time: a third of the rate): every tensor op is a separate pass over memory, and at 64 texts
+//! the activations no longer fit in the core's cache. candle's own worker threads spin at a barrier after every op, which costs
 //! 2-5x on a loaded machine: run with `CANDLE_NUM_THREADS=1` and parallelize across texts
 //! instead, if at all.
 
@@ -42,7 +42,7 @@ pub const WEIGHTS_FILE: &str = "model.safetensors";
 pub const TOKENIZER_FILE: &str = "tokenizer.json";
 /// Default number of texts run through the network together at prediction (texts are sorted by
 /// length first, so a batch pads little). Small on purpose; see the module notes.
-pub const PREDICT_BATCH: usize = 8;
+pub const PREDICT_BATCH: usize = 4;
 /// Largest accepted file of a model directory (weights, tokenizer, config), in bytes.
 pub const MAX_MODEL_FILE_BYTES: u64 = 64 << 20;
 const LAYER_NORM_EPS: f32 = 1e-5;

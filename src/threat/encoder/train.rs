@@ -12,7 +12,13 @@
 //!
 //! Rare labels are weighted `(largest class / class count) ^ class_weight_power` (0.5: a label
 //! 80 times rarer than benign weighs 9 times more), and the loss is normalized by the batch's
-//! total weight.
+//! total weight. Each epoch also leaves out a random tenth of every text's tokens
+//! (`token_dropout`), so no single token carries a label.
+//!
+//! The epoch kept is the one with the lowest dev loss; training stops after `patience` epochs
+//! without a lower one. Speed on the 2-core machine: about 330 examples a second for the
+//! default shape with `CANDLE_NUM_THREADS=1` (the CLI sets it), so 40k examples × 12 epochs
+//! take about 25 minutes.
 
 use super::tokenizer::train_tokenizer;
 use super::{pad_batch, Activation, Dropout, EncoderClassifier, EncoderConfig, Network, SplitMix64};
@@ -61,7 +67,7 @@ pub struct EncoderTrainOptions {
     pub class_weight_power: f32,
     /// Largest global gradient norm; larger gradients are scaled down to it.
     pub grad_clip: f32,
-    /// Epochs without a better dev score before stopping (0: never stop early).
+    /// Epochs without a lower dev loss before stopping (0: never stop early).
     pub patience: usize,
     pub seed: u64,
     /// Where `epoch-NNN/` checkpoints and `best/` are written (none: no checkpoints).
@@ -75,14 +81,14 @@ impl Default for EncoderTrainOptions {
     fn default() -> Self {
         EncoderTrainOptions {
             name: "threat-encoder-v1".into(),
-            vocab_size: 6000,
+            vocab_size: 2000,
             d_model: 64,
             layers: 2,
             heads: 4,
             ffn_dim: 256,
             activation: Activation::Relu,
             max_len: 128,
-            epochs: 20,
+            epochs: 12,
             batch_size: 32,
             learning_rate: 1e-3,
             warmup_fraction: 0.05,
@@ -92,7 +98,7 @@ impl Default for EncoderTrainOptions {
             label_smoothing: 0.05,
             class_weight_power: 0.5,
             grad_clip: 1.0,
-            patience: 4,
+            patience: 3,
             seed: 7,
             checkpoint_dir: None,
             resume: None,
@@ -148,13 +154,6 @@ pub struct DevFigures {
     pub binary_f1: f64,
     /// `confusion[truth][predicted]` counts, in [`LABELS`] order.
     pub confusion: Vec<Vec<usize>>,
-}
-
-impl DevFigures {
-    /// What early stopping maximizes: the mean of the two quality targets.
-    pub fn score(&self) -> f64 {
-        (self.binary_f1 + self.accuracy) / 2.0
-    }
 }
 
 /// One finished epoch.
@@ -233,6 +232,10 @@ pub fn train_encoder(
     progress: &mut dyn FnMut(&TrainProgress),
 ) -> Result<(EncoderClassifier, EncoderTrainReport), ThreatError> {
     opts.validate()?;
+    if opts.resume.is_none() {
+        // The shape is checked before minutes go into the tokenizer.
+        opts.config(*super::tokenizer::VOCAB_RANGE.start()).validate()?;
+    }
     if train.is_empty() {
         return Err(ThreatError::Invalid("encoder training: no training examples".into()));
     }
@@ -303,7 +306,7 @@ pub fn train_encoder(
 
     let (mut history, mut best_epoch, mut best_score, mut epochs_without_gain, start_epoch) = match state {
         Some(s) => (s.history, s.best_epoch, s.best_score, s.epochs_without_gain, s.epoch),
-        None => (Vec::new(), 0, f64::NEG_INFINITY, 0, 0),
+        None => (Vec::new(), 0, f64::MIN, 0, 0),
     };
     let mut best_weights: Option<HashMap<String, Tensor>> = None;
     if best_epoch > 0 && best_epoch != start_epoch {
@@ -371,8 +374,10 @@ pub fn train_encoder(
             });
         }
         let dev_figures = if dev.is_empty() { None } else { Some(evaluate(&current, dev)?) };
-        // Without dev examples the latest epoch is the best one.
-        let score = dev_figures.as_ref().map_or(epoch as f64, |d| d.score());
+        // The dev loss decides: on a few hundred dev texts accuracy and F1 move in steps of one
+        // text and stall while the loss still falls; the loss also rewards calibration, which
+        // the ensemble needs. Without dev examples the latest epoch is the best one.
+        let score = dev_figures.as_ref().map_or(epoch as f64, |d| -d.loss);
         let improved = score > best_score;
         if improved {
             best_score = score;
