@@ -9,6 +9,7 @@
 pub mod attack;
 pub mod cacao;
 pub mod finding;
+pub mod generate;
 pub mod incident;
 pub mod plan;
 pub mod score;
