@@ -5,9 +5,11 @@
 use clap::{Args, Parser, Subcommand};
 use std::process::ExitCode;
 
+mod analyze;
 mod detect;
 mod eval;
 mod fmt;
+mod generate;
 mod graph;
 mod intake;
 mod map;
@@ -58,6 +60,10 @@ enum Command {
     Eval(eval::EvalArgs),
     /// Generate labelled synthetic data (threat model texts, the training corpus).
     Synth(synth::SynthArgs),
+    /// Generate a validated CACAO v2.0 playbook for an incident.
+    Generate(generate::GenerateArgs),
+    /// The whole pipeline: detect, map, plan, generate, validate and draw (playbook.json, playbook.svg).
+    Analyze(analyze::AnalyzeArgs),
 }
 
 /// Limits shared by every command that reads playbooks.
@@ -112,6 +118,8 @@ pub fn main() -> ExitCode {
         Command::Eval(args) => eval::run(args),
         Command::Detect(args) => detect::run(args),
         Command::Synth(args) => synth::run(args),
+        Command::Generate(args) => generate::run(args),
+        Command::Analyze(args) => analyze::run(args),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,

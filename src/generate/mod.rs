@@ -6,14 +6,23 @@
 //! OpenAI-compatible server. What comes after the draft (ids, variables, agents, structure,
 //! validation) is shared, so backends differ only in which steps they propose.
 
+pub mod assemble;
 pub mod draft;
+pub mod pipeline;
+pub mod planner;
 pub mod prompt;
 
+pub use assemble::{assemble, AssembleOptions};
 pub use draft::{draft_json_schema, parse_draft, DraftError, DraftStep, PlaybookDraft};
+pub use pipeline::{analyze, Analysis};
+pub use planner::{PlannerBackend, PlannerBackendOptions};
 pub use prompt::{build_prompt, Prompt};
 
+use crate::cacao::validate::Validator;
+use crate::finding::Finding;
 use crate::incident::Incident;
 use crate::plan::Plan;
+use serde_json::Value;
 
 /// What a backend is given for one incident. The incident holds only what a generator may see
 /// (for a seed-004 record: technique, description and logs, never the reference); the plan is our
@@ -52,6 +61,15 @@ pub enum GenerateError {
     /// A time limit ran out.
     #[error("generation backend {backend}: no answer within {seconds} s")]
     Timeout { backend: String, seconds: u64 },
+    /// The assembled playbook does not validate (a defect of assembly, never of the backend: it
+    /// is reported with every finding rather than returned).
+    #[error("the generated playbook is invalid: {}", summarize(.findings))]
+    Invalid { findings: Vec<Finding> },
+}
+
+fn summarize(findings: &[Finding]) -> String {
+    let errors: Vec<String> = findings.iter().filter(|f| f.is_error()).take(5).map(|f| f.to_string()).collect();
+    errors.join("; ")
 }
 
 /// A source of playbook drafts. Implementations must be usable from several threads (the HTTP
@@ -61,4 +79,45 @@ pub trait Backend: Send + Sync {
     fn provenance(&self) -> Provenance;
     /// The steps this backend proposes for the incident.
     fn draft(&self, ctx: &GenerationContext<'_>) -> Result<PlaybookDraft, GenerateError>;
+}
+
+/// How [`generate`] runs.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GenerateOptions {
+    pub assemble: AssembleOptions,
+}
+
+/// A generated playbook and how it came to be.
+#[derive(Debug, Clone)]
+pub struct Generated {
+    /// The CACAO v2.0 playbook; valid (schema and semantics).
+    pub playbook: Value,
+    /// What the backend proposed.
+    pub draft: PlaybookDraft,
+    pub provenance: Provenance,
+    /// Warnings the validator reported (never errors: those fail generation).
+    pub warnings: Vec<Finding>,
+}
+
+/// Drafts with `backend`, assembles and validates: the playbook returned is always valid.
+pub fn generate(
+    backend: &dyn Backend,
+    ctx: &GenerationContext<'_>,
+    opts: &GenerateOptions,
+) -> Result<Generated, GenerateError> {
+    let draft = backend.draft(ctx)?;
+    let provenance = backend.provenance();
+    draft::check_draft(&draft)
+        .map_err(|source| GenerateError::Draft { backend: provenance.backend.clone(), source })?;
+    let playbook = assemble(&draft, ctx, &provenance, &opts.assemble);
+    let report = validator().validate_document(&playbook);
+    if !report.is_valid() {
+        return Err(GenerateError::Invalid { findings: report.findings });
+    }
+    Ok(Generated { playbook, draft, provenance, warnings: report.findings })
+}
+
+fn validator() -> &'static Validator {
+    static VALIDATOR: std::sync::OnceLock<Validator> = std::sync::OnceLock::new();
+    VALIDATOR.get_or_init(Validator::default)
 }

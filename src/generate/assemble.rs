@@ -1,0 +1,604 @@
+//! From a draft to a CACAO v2.0 playbook, deterministically: the same draft and incident always
+//! give the same document (ids are derived from the incident id and the step's place, not
+//! random), whichever backend wrote the draft.
+//!
+//! What the assembly adds, so that no backend has to get it right:
+//! - **Variables**: every observable of the incident becomes a typed playbook variable with its
+//!   value (`__attacker_ip__`, `__affected_host__`, `__affected_user__`, ...). Commands keep the
+//!   literal values the backend wrote (a reviewer reads `iptables ... 203.0.113.45`, and the
+//!   executor needs no substitution to run it); the variables record what the values are.
+//! - **Agents and targets**: one SOC organization runs automated steps, an incident commander
+//!   (individual) runs manual ones; each host the incident names becomes a `linux` or `windows`
+//!   target (by the step's command type and the incident's platform), network-wide commands target
+//!   the perimeter (`net-address`), API commands an `http-api` target.
+//! - **Structure**: phases in order (containment, eradication, recovery, verification);
+//!   containment and recovery as chains in the draft's order (order matters there: isolate before
+//!   collecting, restore before re-enabling); independent eradication steps in a parallel step;
+//!   a manual approval before the first destructive step of each phase; eradication inside a
+//!   while-condition that repeats it while the threat is still present; verification ending in an
+//!   if-condition (clean: done; not clean: escalate); every automated step's `on_failure` going
+//!   to the escalation step.
+//! - **Review aids**: each step's description says why, which technique and which mitigation;
+//!   `external_references` link the techniques and mitigations on attack.mitre.org; the playbook's
+//!   labels record the backend and model.
+
+use super::draft::{DraftStep, PlaybookDraft};
+use super::{GenerationContext, Provenance};
+use crate::attack::responses::{CommandType, Phase, Platform};
+use crate::incident::{Incident, ObservableKind};
+use serde_json::{json, Map, Value};
+use std::collections::BTreeSet;
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+/// How the playbook is put together.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AssembleOptions {
+    /// `created`/`modified` timestamp (RFC 3339 with milliseconds); `None`: now. Fixed in tests
+    /// and evaluations so output is reproducible.
+    pub created: Option<String>,
+    /// A manual approval step before the first destructive step of each phase.
+    pub approvals: bool,
+    /// Independent eradication steps run in a parallel step.
+    pub parallel: bool,
+    /// Eradication repeats (while-condition) while the threat is still present.
+    pub repeat_until_clean: bool,
+    /// Verification ends in an if-condition that escalates when the result is not clean.
+    pub verify_condition: bool,
+    /// Most playbook variables made from observables.
+    pub max_variables: usize,
+}
+
+impl Default for AssembleOptions {
+    fn default() -> Self {
+        AssembleOptions {
+            created: None,
+            approvals: true,
+            parallel: true,
+            repeat_until_clean: true,
+            verify_condition: true,
+            max_variables: 24,
+        }
+    }
+}
+
+/// The identity every generated playbook is created by.
+pub const CREATED_BY: &str = "identity--5f0c6a4e-2d7b-4c1e-9a3f-6b8d0e2c4a17";
+
+/// Builds the playbook document for `draft`.
+pub fn assemble(
+    draft: &PlaybookDraft,
+    ctx: &GenerationContext<'_>,
+    provenance: &Provenance,
+    opts: &AssembleOptions,
+) -> Value {
+    let incident = ctx.incident;
+    let ids = IdMaker { seed: &incident.id };
+    let created = opts.created.clone().unwrap_or_else(now);
+
+    let variables = variables_of(incident, opts.max_variables);
+    let mut targets = Targets::new(&ids, incident);
+    let soc = ids.make("organization", "soc");
+    let commander = ids.make("individual", "commander");
+
+    // Steps in phase order; the draft's order within a phase.
+    let mut ordered: Vec<&DraftStep> = draft.steps.iter().collect();
+    ordered.sort_by_key(|s| s.phase);
+
+    let mut w = Workflow::default();
+    let start = ids.make("start", "start");
+    let end = ids.make("end", "end");
+    let escalate = ids.make("action", "escalate");
+    w.add(&start, json!({"type": "start", "name": "Start response"}));
+
+    // Each phase is a list of "blocks" entered at a first step and left from some last steps;
+    // blocks are linked in sequence. `exits` are the steps whose onward link is still open.
+    let mut entry: Option<String> = None;
+    let mut exits: Vec<Exit> = Vec::new();
+    let mut link = |w: &mut Workflow, exits: &mut Vec<Exit>, entry: &mut Option<String>, first: &str| {
+        if entry.is_none() {
+            *entry = Some(first.to_owned());
+        }
+        for e in exits.drain(..) {
+            w.set_link(&e, first);
+        }
+    };
+
+    let mut index = 0usize;
+    for phase in Phase::ALL {
+        let steps: Vec<&DraftStep> = ordered.iter().copied().filter(|s| s.phase == phase).collect();
+        if steps.is_empty() {
+            continue;
+        }
+        if opts.approvals && steps.iter().any(|s| s.destructive) {
+            let destructive: Vec<&str> = steps.iter().filter(|s| s.destructive).map(|s| s.name.as_str()).collect();
+            let id = ids.make("action", &format!("approve-{}", phase.as_str()));
+            w.add(&id, approval_step(phase, &destructive, &commander));
+            link(&mut w, &mut exits, &mut entry, &id);
+            exits.push(Exit::Action(id, escalate.clone()));
+        }
+        let mut action_ids = Vec::new();
+        for step in &steps {
+            index += 1;
+            let id = ids.make("action", &format!("step-{index}"));
+            let (agent, target) = if step.command_type == CommandType::Manual {
+                (commander.clone(), None)
+            } else {
+                (soc.clone(), Some(targets.for_step(step)))
+            };
+            w.add(&id, action_step(step, &agent, target.as_deref(), &escalate));
+            action_ids.push(id);
+        }
+        match phase {
+            Phase::Eradication if action_ids.len() >= 2 && opts.parallel => {
+                let par = ids.make("parallel", "eradication");
+                w.add(
+                    &par,
+                    json!({"type": "parallel", "name": "Eradicate (independent steps at once)",
+                           "description": "These eradication steps act on different objects and do not depend on each other.",
+                           "next_steps": action_ids}),
+                );
+                // Branches of a parallel step end where they are; the parallel step goes on.
+                for id in &action_ids {
+                    w.terminate_branch(id, &end, &escalate);
+                }
+                wrap_eradication(&mut w, &ids, opts, &par, &mut exits, &mut entry, &mut link);
+            }
+            Phase::Eradication => {
+                chain(&mut w, &action_ids, &escalate);
+                let first = action_ids[0].clone();
+                let last = action_ids[action_ids.len() - 1].clone();
+                if opts.repeat_until_clean {
+                    let wid = ids.make("while-condition", "eradication");
+                    w.add(&wid, while_step(&first));
+                    w.set_link(&Exit::Action(last, escalate.clone()), &wid);
+                    link(&mut w, &mut exits, &mut entry, &wid);
+                    exits.push(Exit::Completion(wid));
+                } else {
+                    link(&mut w, &mut exits, &mut entry, &first);
+                    exits.push(Exit::Action(last, escalate.clone()));
+                }
+            }
+            _ => {
+                chain(&mut w, &action_ids, &escalate);
+                link(&mut w, &mut exits, &mut entry, &action_ids[0]);
+                exits.push(Exit::Action(action_ids[action_ids.len() - 1].clone(), escalate.clone()));
+            }
+        }
+        if phase == Phase::Verification && opts.verify_condition {
+            let cid = ids.make("if-condition", "verified");
+            w.add(
+                &cid,
+                json!({"type": "if-condition", "name": "Is the incident contained and clean?",
+                       "description": "The verification steps set __incident_clean__; anything else than a clean result goes to the incident commander.",
+                       "condition": "__incident_clean__:value = 'true'",
+                       "on_true": end, "on_false": escalate}),
+            );
+            link(&mut w, &mut exits, &mut entry, &cid);
+        }
+    }
+    // Whatever is still open ends the playbook.
+    for e in exits.drain(..) {
+        w.set_link(&e, &end);
+    }
+    let first = entry.unwrap_or_else(|| end.clone());
+    w.set_link(&Exit::Completion(start.clone()), &first);
+    w.add(
+        &escalate,
+        json!({"type": "action", "name": "Escalate to the incident commander",
+               "description": "A step failed or verification did not come back clean: a human decides how to continue.",
+               "agent": commander,
+               "commands": [{"type": "manual", "command": "Review the failed step's output and the incident, then decide on further containment."}],
+               "on_completion": end}),
+    );
+    w.add(&end, json!({"type": "end", "name": "Response complete"}));
+
+    let mut playbook_variables = variables.clone();
+    playbook_variables.insert(
+        "__incident_clean__".into(),
+        json!({"type": "bool", "description": "Set by the verification steps: true when no trace of the threat remains.", "value": "false", "constant": false}),
+    );
+    if opts.repeat_until_clean {
+        playbook_variables.insert(
+            "__threat_present__".into(),
+            json!({"type": "bool", "description": "Set by the eradication steps: true while traces of the threat remain.", "value": "true", "constant": false}),
+        );
+    }
+
+    let mut agents = Map::new();
+    agents.insert(soc.clone(), json!({"type": "organization", "name": "Security operations center (automation)"}));
+    agents.insert(commander.clone(), json!({"type": "individual", "name": "Incident commander"}));
+
+    let name =
+        if draft.name.trim().is_empty() { format!("Response to {}", incident.title) } else { draft.name.clone() };
+    let description =
+        if draft.description.trim().is_empty() { incident.description.clone() } else { draft.description.clone() };
+    let mut doc = json!({
+        "type": "playbook",
+        "spec_version": "cacao-2.0",
+        "id": ids.make("playbook", "playbook"),
+        "name": name,
+        "description": description,
+        "playbook_types": ["mitigation", "remediation"],
+        "playbook_activities": ["mitigate-incident", "restrict-access"],
+        "created_by": CREATED_BY,
+        "created": created,
+        "modified": created,
+        "labels": labels(provenance, incident),
+        "external_references": external_references(draft, ctx),
+        "playbook_variables": Value::Object(playbook_variables),
+        "workflow_start": start,
+        "workflow_exception": escalate,
+        "workflow": Value::Object(w.steps),
+        "agent_definitions": Value::Object(agents),
+        "target_definitions": Value::Object(targets.defs),
+    });
+    if doc["external_references"].as_array().is_some_and(Vec::is_empty) {
+        doc.as_object_mut().map(|o| o.remove("external_references"));
+    }
+    doc
+}
+
+/// An open onward link of a step.
+enum Exit {
+    /// An action: `on_success` to the next step, `on_failure` to escalation.
+    Action(String, String),
+    /// A step with `on_completion` (start, parallel, while-condition).
+    Completion(String),
+}
+
+#[derive(Default)]
+struct Workflow {
+    steps: Map<String, Value>,
+}
+
+impl Workflow {
+    fn add(&mut self, id: &str, step: Value) {
+        self.steps.insert(id.to_owned(), step);
+    }
+
+    fn set_link(&mut self, exit: &Exit, next: &str) {
+        match exit {
+            Exit::Action(id, failure) => {
+                if let Some(s) = self.steps.get_mut(id) {
+                    s["on_success"] = json!(next);
+                    s["on_failure"] = json!(failure);
+                }
+            }
+            Exit::Completion(id) => {
+                if let Some(s) = self.steps.get_mut(id) {
+                    s["on_completion"] = json!(next);
+                }
+            }
+        }
+    }
+
+    /// A parallel branch is one step: it ends at an end step on success (the parallel step itself
+    /// goes on once every branch has ended) and escalates on failure.
+    fn terminate_branch(&mut self, id: &str, end: &str, escalate: &str) {
+        if let Some(s) = self.steps.get_mut(id) {
+            s["on_success"] = json!(end);
+            s["on_failure"] = json!(escalate);
+        }
+    }
+}
+
+/// Links `ids` one after another (success to the next, failure to escalation).
+fn chain(w: &mut Workflow, ids: &[String], escalate: &str) {
+    for pair in ids.windows(2) {
+        w.set_link(&Exit::Action(pair[0].clone(), escalate.to_owned()), &pair[1]);
+    }
+}
+
+/// Puts the parallel eradication step inside the repeat-until-clean loop when asked.
+fn wrap_eradication(
+    w: &mut Workflow,
+    ids: &IdMaker<'_>,
+    opts: &AssembleOptions,
+    par: &str,
+    exits: &mut Vec<Exit>,
+    entry: &mut Option<String>,
+    link: &mut impl FnMut(&mut Workflow, &mut Vec<Exit>, &mut Option<String>, &str),
+) {
+    if opts.repeat_until_clean {
+        let wid = ids.make("while-condition", "eradication");
+        w.add(&wid, while_step(par));
+        w.set_link(&Exit::Completion(par.to_owned()), &wid);
+        link(w, exits, entry, &wid);
+        exits.push(Exit::Completion(wid));
+    } else {
+        link(w, exits, entry, par);
+        exits.push(Exit::Completion(par.to_owned()));
+    }
+}
+
+fn while_step(body: &str) -> Value {
+    json!({"type": "while-condition", "name": "Repeat eradication while traces remain",
+           "description": "The eradication steps report __threat_present__; they run again until nothing is left.",
+           "condition": "__threat_present__:value = 'true'",
+           "on_true": body})
+}
+
+fn approval_step(phase: Phase, destructive: &[&str], commander: &str) -> Value {
+    json!({"type": "action",
+           "name": format!("Approve the destructive {} steps", phase.as_str()),
+           "description": format!("Next steps cannot be undone easily and need a human decision: {}.", destructive.join("; ")),
+           "agent": commander,
+           "commands": [{"type": "manual", "command": format!("Approve or reject: {}", destructive.join("; "))}]})
+}
+
+fn action_step(step: &DraftStep, agent: &str, target: Option<&str>, escalate: &str) -> Value {
+    let mut why = step.description.trim().to_owned();
+    let mut refs = Vec::new();
+    if let Some(t) = &step.technique {
+        refs.push(format!("answers ATT&CK {t}"));
+    }
+    if let Some(m) = &step.mitigation {
+        refs.push(format!("implements mitigation {m}"));
+    }
+    if !refs.is_empty() {
+        if !why.is_empty() && !why.ends_with('.') {
+            why.push('.');
+        }
+        why = format!("{why} {}{}.", refs.join(", ")[..1].to_uppercase(), &refs.join(", ")[1..]).trim().to_owned();
+    }
+    if step.destructive {
+        why.push_str(" Destructive: runs only after approval.");
+    }
+    let commands: Vec<Value> = step
+        .command
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| command_value(step.command_type, l))
+        .collect();
+    let commands = if commands.is_empty() { vec![command_value(CommandType::Manual, &step.name)] } else { commands };
+    let mut v = json!({"type": "action", "name": step.name.trim(), "description": why.trim(),
+                       "agent": agent, "commands": commands, "on_failure": escalate});
+    if let Some(t) = target {
+        v["targets"] = json!([t]);
+    }
+    match step.phase {
+        Phase::Verification => v["out_args"] = json!(["__incident_clean__"]),
+        Phase::Eradication => v["out_args"] = json!(["__threat_present__"]),
+        _ => {}
+    }
+    if let Some(expect) = &step.expect {
+        v["description"] = json!(format!("{} Expected: {expect}", v["description"].as_str().unwrap_or("")).trim());
+    }
+    v
+}
+
+fn command_value(kind: CommandType, command: &str) -> Value {
+    match kind {
+        // An http-api command is an HTTP request line; a bare URL becomes a GET.
+        CommandType::HttpApi if !command.contains(' ') => {
+            json!({"type": "http-api", "command": format!("GET {command} HTTP/1.1")})
+        }
+        CommandType::Openc2Http => json!({"type": "openc2-http", "command": "POST /openc2 HTTP/1.1",
+            "content_b64": base64_of(command), "headers": {"Content-Type": ["application/openc2+json;version=1.0"]}}),
+        _ => json!({"type": kind.as_str(), "command": command}),
+    }
+}
+
+fn base64_of(text: &str) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n =
+            (chunk[0] as u32) << 16 | (*chunk.get(1).unwrap_or(&0) as u32) << 8 | *chunk.get(2).unwrap_or(&0) as u32;
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Deterministic CACAO identifiers: `<type>--<uuid>` from a hash of the incident id and a label.
+struct IdMaker<'a> {
+    seed: &'a str,
+}
+
+impl IdMaker<'_> {
+    fn make(&self, object_type: &str, label: &str) -> String {
+        let mut bytes = [0u8; 16];
+        for (half, salt) in [(0usize, 0x5eedu64), (8, 0xcaca0)] {
+            let mut h = DefaultHasher::new();
+            (salt, self.seed, object_type, label).hash(&mut h);
+            bytes[half..half + 8].copy_from_slice(&h.finish().to_le_bytes());
+        }
+        format!("{object_type}--{}", uuid::Builder::from_random_bytes(bytes).into_uuid())
+    }
+}
+
+fn now() -> String {
+    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+/// The variable name an observable kind gets (`__attacker_ip__`), and its CACAO type.
+fn variable_kind(kind: ObservableKind, value: &str) -> (&'static str, &'static str) {
+    match kind {
+        ObservableKind::Ipv4 if is_internal_ipv4(value) => ("internal_ip", "ipv4-addr"),
+        ObservableKind::Ipv4 => ("attacker_ip", "ipv4-addr"),
+        ObservableKind::Ipv6 => ("ipv6_address", "ipv6-addr"),
+        ObservableKind::Domain => ("suspicious_domain", "string"),
+        ObservableKind::Url => ("suspicious_url", "uri"),
+        ObservableKind::Email => ("email_address", "string"),
+        ObservableKind::Md5 => ("file_md5", "md5-hash"),
+        ObservableKind::Sha1 => ("file_sha1", "hash"),
+        ObservableKind::Sha256 => ("file_sha256", "sha256-hash"),
+        ObservableKind::FilePath => ("suspicious_file", "string"),
+        ObservableKind::User => ("affected_user", "string"),
+        ObservableKind::Host => ("affected_host", "string"),
+        ObservableKind::Process => ("suspicious_process", "string"),
+        ObservableKind::CommandLine => ("observed_command", "string"),
+        ObservableKind::Cve => ("cve", "string"),
+        ObservableKind::RegistryKey => ("registry_key", "string"),
+    }
+}
+
+fn is_internal_ipv4(value: &str) -> bool {
+    match value.parse::<std::net::Ipv4Addr>() {
+        Ok(ip) => ip.is_private() || ip.is_loopback() || ip.is_link_local(),
+        Err(_) => false,
+    }
+}
+
+/// One variable per observable (most frequent first within a kind), `__kind__`, `__kind_2__`, ...
+fn variables_of(incident: &Incident, max: usize) -> Map<String, Value> {
+    let mut out = Map::new();
+    let mut seen: Vec<(&str, usize)> = Vec::new();
+    let mut observables: Vec<_> = incident.observables.iter().collect();
+    observables.sort_by_key(|o| (o.kind, std::cmp::Reverse(o.count)));
+    for o in observables {
+        if out.len() >= max {
+            break;
+        }
+        let (base, ty) = variable_kind(o.kind, &o.value);
+        let n = match seen.iter_mut().find(|(b, _)| *b == base) {
+            Some((_, n)) => {
+                *n += 1;
+                *n
+            }
+            None => {
+                seen.push((base, 1));
+                1
+            }
+        };
+        let name = if n == 1 { format!("__{base}__") } else { format!("__{base}_{n}__") };
+        out.insert(
+            name,
+            json!({"type": ty, "description": format!("{} observed in the incident ({} occurrence{})",
+                    o.kind.as_str(), o.count, if o.count == 1 { "" } else { "s" }),
+                   "value": o.value, "constant": true}),
+        );
+    }
+    out
+}
+
+/// Target definitions made on demand, one per host and kind.
+struct Targets<'a> {
+    ids: &'a IdMaker<'a>,
+    hosts: Vec<String>,
+    windows: bool,
+    defs: Map<String, Value>,
+}
+
+impl<'a> Targets<'a> {
+    fn new(ids: &'a IdMaker<'a>, incident: &Incident) -> Self {
+        let hosts: BTreeSet<String> = incident
+            .observables
+            .iter()
+            .filter(|o| o.kind == ObservableKind::Host)
+            .map(|o| o.value.clone())
+            .chain(incident.events.iter().filter_map(|e| e.host.clone()))
+            .filter(|h| !h.trim().is_empty())
+            .collect();
+        let windows = crate::plan::platforms_seen(incident).contains(&Platform::Windows);
+        Targets { ids, hosts: hosts.into_iter().collect(), windows, defs: Map::new() }
+    }
+
+    /// The target a step runs against.
+    fn for_step(&mut self, step: &DraftStep) -> String {
+        let host = step
+            .target
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned)
+            .or_else(|| self.hosts.first().cloned());
+        // CACAO 2.0 has `linux` but no Windows target type: a Windows host is a `net-address`
+        // (its address is what an executor needs). Without a host, and for API commands, the
+        // target is the security control by category (firewall, EDR, identity provider).
+        let (kind, name, address) = match (step.command_type, host) {
+            (CommandType::Openc2Http, _) => {
+                ("security-category", "Perimeter firewall (OpenC2 actuator)".to_owned(), None)
+            }
+            (CommandType::HttpApi, _) => {
+                ("security-category", "Security controls API (EDR, identity provider)".to_owned(), None)
+            }
+            (_, None) => ("security-category", "Perimeter firewall".to_owned(), None),
+            (CommandType::Powershell, Some(h)) => ("net-address", format!("{h} (Windows)"), Some(h)),
+            (CommandType::Bash | CommandType::Ssh, Some(h))
+                if !self.windows || step.command_type == CommandType::Ssh =>
+            {
+                ("linux", h.clone(), Some(h))
+            }
+            (_, Some(h)) if self.windows => ("net-address", format!("{h} (Windows)"), Some(h)),
+            (_, Some(h)) => ("linux", h.clone(), Some(h)),
+        };
+        let id = self.ids.make(kind, &name);
+        if !self.defs.contains_key(&id) {
+            let mut def = json!({"type": kind, "name": name});
+            match address {
+                Some(h) if h.parse::<std::net::Ipv4Addr>().is_ok() => def["address"] = json!({"ipv4": [h]}),
+                Some(h) => def["address"] = json!({"dname": [h]}),
+                None if name.contains("API") => def["category"] = json!(["endpoint", "aaa"]),
+                None => def["category"] = json!(["firewall"]),
+            }
+            self.defs.insert(id.clone(), def);
+        }
+        id
+    }
+}
+
+fn labels(provenance: &Provenance, incident: &Incident) -> Vec<String> {
+    let mut labels = vec![
+        "generated-by:cacao-forge".to_owned(),
+        format!("backend:{}", provenance.backend),
+        format!("model:{}", provenance.model),
+    ];
+    if let Some(t) = incident.free.get("technique_id").and_then(Value::as_str) {
+        labels.push(format!("technique:{t}"));
+    }
+    labels.push(format!("incident:{}", incident.id));
+    labels
+}
+
+/// Links to every technique and mitigation the draft or the plan names.
+fn external_references(draft: &PlaybookDraft, ctx: &GenerationContext<'_>) -> Vec<Value> {
+    let mut techniques: BTreeSet<String> = draft.steps.iter().filter_map(|s| s.technique.clone()).collect();
+    techniques.extend(ctx.plan.techniques.iter().map(|t| t.id.clone()));
+    let mitigations: BTreeSet<String> = draft.steps.iter().filter_map(|s| s.mitigation.clone()).collect();
+    let catalog = crate::attack::Catalog::embedded();
+    let mut refs = Vec::new();
+    for t in techniques {
+        let name = catalog.technique(&t).map(|x| x.name.clone()).unwrap_or_else(|| t.clone());
+        refs.push(json!({"name": format!("ATT&CK {t}: {name}"), "source": "MITRE ATT&CK", "external_id": t,
+                         "url": format!("https://attack.mitre.org/techniques/{}/", t.replace('.', "/"))}));
+    }
+    for m in mitigations {
+        let name = catalog.mitigation(&m).map(|x| x.name.clone()).unwrap_or_else(|| m.clone());
+        refs.push(json!({"name": format!("ATT&CK mitigation {m}: {name}"), "source": "MITRE ATT&CK", "external_id": m,
+                         "url": format!("https://attack.mitre.org/mitigations/{m}/")}));
+    }
+    refs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_the_standard_alphabet() {
+        assert_eq!(base64_of(""), "");
+        assert_eq!(base64_of("f"), "Zg==");
+        assert_eq!(base64_of("fo"), "Zm8=");
+        assert_eq!(base64_of("foo"), "Zm9v");
+        assert_eq!(base64_of("{\"action\":\"deny\"}"), "eyJhY3Rpb24iOiJkZW55In0=");
+    }
+
+    #[test]
+    fn ids_are_stable_valid_and_distinct() {
+        let ids = IdMaker { seed: "incident-1" };
+        let a = ids.make("action", "step-1");
+        assert_eq!(a, ids.make("action", "step-1"));
+        assert_ne!(a, ids.make("action", "step-2"));
+        assert_ne!(a, IdMaker { seed: "incident-2" }.make("action", "step-1"));
+        crate::cacao::ids::check(&a).unwrap();
+    }
+}

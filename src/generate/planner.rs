@@ -1,0 +1,205 @@
+//! The default backend: no weights, no network. It turns the mitigation plan (`plan::Planner`:
+//! mapped techniques, our response knowledge in `playbooks/responses/`, commands rendered with
+//! the incident's observables) into a draft.
+
+use super::draft::{DraftStep, PlaybookDraft};
+use super::{Backend, GenerateError, GenerationContext, Provenance};
+use crate::attack::responses::{CommandType, Platform};
+use crate::incident::ObservableKind;
+use crate::plan::{Plan, Step};
+
+/// What the planner backend keeps of a plan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlannerBackendOptions {
+    /// Most steps in the draft; the plan's first steps in phase order are kept, with at least
+    /// one per phase the plan has.
+    pub max_steps: usize,
+    /// Most commands of one step (one per target value).
+    pub max_commands: usize,
+}
+
+impl Default for PlannerBackendOptions {
+    fn default() -> Self {
+        PlannerBackendOptions { max_steps: 12, max_commands: 4 }
+    }
+}
+
+/// The knowledge-based backend.
+#[derive(Debug, Clone, Default)]
+pub struct PlannerBackend {
+    pub options: PlannerBackendOptions,
+}
+
+/// Version of the response knowledge the planner composes from, recorded in every playbook.
+pub const KNOWLEDGE_VERSION: &str = concat!("cacao-forge-knowledge-", env!("CARGO_PKG_VERSION"));
+
+impl Backend for PlannerBackend {
+    fn provenance(&self) -> Provenance {
+        Provenance { backend: "planner".into(), model: KNOWLEDGE_VERSION.into() }
+    }
+
+    fn draft(&self, ctx: &GenerationContext<'_>) -> Result<PlaybookDraft, GenerateError> {
+        draft_from_plan(ctx, &self.options)
+    }
+}
+
+/// The draft for a plan; an error when the plan has no step at all.
+pub fn draft_from_plan(
+    ctx: &GenerationContext<'_>,
+    opts: &PlannerBackendOptions,
+) -> Result<PlaybookDraft, GenerateError> {
+    let plan = ctx.plan;
+    let chosen = choose_steps(plan, opts.max_steps);
+    if chosen.is_empty() {
+        let why = if plan.notes.is_empty() {
+            "no technique or threat type was mapped".to_owned()
+        } else {
+            plan.notes.join("; ")
+        };
+        return Err(GenerateError::Backend { backend: "planner".into(), message: format!("nothing to plan: {why}") });
+    }
+    let host = ctx
+        .incident
+        .observables
+        .iter()
+        .find(|o| o.kind == ObservableKind::Host)
+        .map(|o| o.value.clone())
+        .or_else(|| ctx.incident.events.iter().find_map(|e| e.host.clone()));
+    let steps = chosen.iter().map(|s| draft_step(s, host.as_deref(), opts)).collect();
+    let lead = plan.techniques.first().map(|t| format!("{} ({})", t.name, t.id));
+    let name = match &lead {
+        Some(t) => format!("Respond to {t}: {}", ctx.incident.title),
+        None => format!("Respond to {}", ctx.incident.title),
+    };
+    let techniques: Vec<String> = plan.techniques.iter().map(|t| format!("{} {}", t.id, t.name)).collect();
+    let description = format!(
+        "{} Response composed from the mitigation plan for {}.",
+        ctx.incident.description.trim(),
+        if techniques.is_empty() { "the incident's threat type".to_owned() } else { techniques.join(", ") }
+    );
+    Ok(PlaybookDraft { name: cut(&name, 200), description: description.trim().to_owned(), steps })
+}
+
+/// The plan's steps to keep: in plan order, at most `max`, every phase represented. Steps that
+/// could not be rendered for lack of an observable (no domain seen, so no domain to block) are
+/// left out while renderable ones remain: they are not specific to this incident.
+fn choose_steps(plan: &Plan, max: usize) -> Vec<&Step> {
+    // Steps for an operating system the incident does not show are out (PowerShell logging for a
+    // Linux web server), unless the incident shows none.
+    let seen = &plan.incident.platforms_seen;
+    let fits = |s: &&Step| {
+        seen.is_empty()
+            || matches!(s.action.platform, Platform::Any | Platform::Network | Platform::Cloud)
+            || seen.contains(&s.action.platform)
+    };
+    let fitting: Vec<&Step> = plan.steps.iter().filter(fits).collect();
+    let renderable: Vec<&Step> = fitting.iter().copied().filter(|s| s.action.missing.is_empty()).collect();
+    let pool: Vec<&Step> = match (renderable.is_empty(), fitting.is_empty()) {
+        (false, _) => renderable,
+        (true, false) => fitting,
+        (true, true) => plan.steps.iter().collect(),
+    };
+    if pool.len() <= max {
+        return pool;
+    }
+    // One per phase first (its first step), then fill in plan order.
+    let mut keep = vec![false; pool.len()];
+    let mut phases_seen = Vec::new();
+    for (i, s) in pool.iter().enumerate() {
+        if !phases_seen.contains(&s.action.phase) {
+            phases_seen.push(s.action.phase);
+            keep[i] = true;
+        }
+    }
+    let mut left = max.saturating_sub(keep.iter().filter(|k| **k).count());
+    for k in keep.iter_mut() {
+        if left == 0 {
+            break;
+        }
+        if !*k {
+            *k = true;
+            left -= 1;
+        }
+    }
+    pool.into_iter().zip(keep).filter(|(_, k)| *k).map(|(s, _)| s).collect()
+}
+
+fn draft_step(step: &Step, incident_host: Option<&str>, opts: &PlannerBackendOptions) -> DraftStep {
+    let a = &step.action;
+    let mut command_type = a.command_type;
+    let command = if a.commands.is_empty() {
+        // Nothing to fill the template with: a human finds the value and does it.
+        command_type = CommandType::Manual;
+        let missing: Vec<String> = a
+            .missing
+            .iter()
+            .map(|m| {
+                if m.setting {
+                    format!("the {} setting", m.name)
+                } else {
+                    format!("the {}", m.name.replace('_', " "))
+                }
+            })
+            .collect();
+        format!("Identify {} involved in this incident, then: {}.", missing.join(" and "), a.name.trim_end_matches('.'))
+    } else {
+        a.commands.iter().take(opts.max_commands).map(|c| c.command.replace('\n', " ")).collect::<Vec<_>>().join("\n")
+    };
+    let target = a
+        .commands
+        .iter()
+        .find_map(|c| c.targets.get("host").cloned())
+        .or_else(|| a.observables.iter().find(|o| o.kind == ObservableKind::Host).map(|o| o.value.clone()))
+        .or_else(|| incident_host.map(str::to_owned));
+    let mut description = without_placeholders(&a.rationale);
+    let values: Vec<&str> = a.observables.iter().take(3).map(|o| o.value.as_str()).collect();
+    if !values.is_empty() {
+        description.push_str(&format!(" Acts on {}.", values.join(", ")));
+    }
+    DraftStep {
+        name: a.name.clone(),
+        description,
+        phase: a.phase,
+        command_type,
+        command,
+        target,
+        technique: step.techniques.iter().find(|t| is_technique_id(t)).cloned(),
+        mitigation: a.mitigation.as_ref().map(|m| m.id.clone()),
+        destructive: a.destructive || a.requires_approval,
+        expect: a.expect.clone(),
+    }
+}
+
+/// Knowledge prose may name a placeholder (`{{process}} is the image name`); a playbook says
+/// "the process" instead.
+fn without_placeholders(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("{{") {
+        let Some(len) = rest[start..].find("}}") else { break };
+        out.push_str(&rest[..start]);
+        out.push_str("the ");
+        out.push_str(&rest[start + 2..start + len].trim().replace('_', " "));
+        rest = &rest[start + len + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `T1234` or `T1234.001`: what the draft's schema accepts as a technique.
+fn is_technique_id(t: &str) -> bool {
+    let b = t.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    b.first() == Some(&b'T') && digits(1..5) && (b.len() == 5 || (b.len() == 9 && b[5] == b'.' && digits(6..9)))
+}
+
+fn cut(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_owned();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s[..end].to_owned()
+}
