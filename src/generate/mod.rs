@@ -8,12 +8,14 @@
 
 pub mod assemble;
 pub mod draft;
+pub mod openai;
 pub mod pipeline;
 pub mod planner;
 pub mod prompt;
 
 pub use assemble::{assemble, AssembleOptions};
 pub use draft::{draft_json_schema, parse_draft, DraftError, DraftStep, PlaybookDraft};
+pub use openai::{OpenAiBackend, OpenAiOptions, ResponseFormat};
 pub use pipeline::{analyze, Analysis};
 pub use planner::{PlannerBackend, PlannerBackendOptions};
 pub use prompt::{build_prompt, Prompt};
