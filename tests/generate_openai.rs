@@ -3,6 +3,8 @@
 //! from a script. Covers the request body, the response-format fallback, retries, errors that
 //! must not be retried, timeouts, the repair turn and the response size limit.
 
+mod common;
+
 use cacao_forge::generate::{
     draft_json_schema, Backend, GenerateError, GenerationContext, OpenAiBackend, OpenAiOptions, PlaybookDraft,
     ResponseFormat,
@@ -461,4 +463,45 @@ fn a_refused_connection_is_retried_then_reported() {
     let err = draft_with(&backend).unwrap_err();
     assert!(matches!(err, GenerateError::Backend { .. }), "{err:?}");
     assert!(err.to_string().contains(&format!("127.0.0.1:{port}")), "{err}");
+}
+
+/// The whole command: `generate --backend openai` against the test server writes a valid
+/// playbook built from the server's draft, recording the backend and model.
+#[test]
+fn the_generate_command_drives_the_openai_backend_end_to_end() {
+    let server = Server::start(vec![Reply::completion(&valid_draft())]);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("pb.json");
+    let config = dir.path().join("gen.json");
+    std::fs::write(&config, json!({"backend": "openai", "model": "test-model", "max_retries": 0}).to_string()).unwrap();
+    let (code, _, err) = common::cli(&[
+        "generate",
+        "playbooks/samples/incidents/ssh-bruteforce-then-download.log",
+        "--year",
+        "2026",
+        "--config",
+        config.to_str().unwrap(),
+        "--base-url",
+        &server.base_url,
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let pb: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert!(cacao_forge::cacao::validate::Validator::default().validate_document(&pb).is_valid());
+    let labels = pb["labels"].to_string();
+    assert!(labels.contains("backend:openai") && labels.contains("model:test-model"), "{labels}");
+    assert!(pb.to_string().contains("Block 203.0.113.45 at the firewall"));
+    assert_eq!(server.requests().len(), 1);
+
+    // A config file with an unknown key is refused, naming the key.
+    std::fs::write(&config, r#"{"backend": "openai", "modle": "x"}"#).unwrap();
+    let (code, _, err) = common::cli(&[
+        "generate",
+        "playbooks/samples/incidents/ssh-bruteforce-then-download.log",
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("modle"), "{err}");
 }

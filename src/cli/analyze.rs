@@ -27,7 +27,7 @@ pub struct AnalyzeArgs {
 pub fn run(args: AnalyzeArgs) -> Result<Outcome> {
     let incidents = args.gen.incidents()?;
     let planner = args.gen.planner();
-    let backend = args.gen.backend();
+    let backend = args.gen.backend()?;
     let options = args.gen.options()?;
     let detector = detector()?;
     std::fs::create_dir_all(&args.out_dir)?;

@@ -9,7 +9,8 @@
 use super::{read_limited, write_output, Outcome};
 use anyhow::{bail, Context, Result};
 use cacao_forge::generate::{
-    analyze, Analysis, AssembleOptions, Backend, GenerateError, GenerateOptions, PlannerBackend, PlannerBackendOptions,
+    analyze, Analysis, AssembleOptions, Backend, GenerateError, GenerateOptions, OpenAiBackend, OpenAiOptions,
+    PlannerBackend, PlannerBackendOptions,
 };
 use cacao_forge::incident::input::InputFormat;
 use cacao_forge::incident::intake::IntakeOptions;
@@ -37,12 +38,35 @@ pub struct GenerationArgs {
     /// Largest accepted input, in bytes.
     #[arg(long, default_value_t = IntakeOptions::default().max_bytes)]
     pub max_bytes: usize,
-    /// Which backend proposes the steps.
-    #[arg(long, value_enum, default_value_t = BackendKind::Planner)]
-    pub backend: BackendKind,
+    /// A JSON file with generation settings (`{"backend": "openai", "base_url": ..., "model":
+    /// ..., "timeout_s": ..., "max_retries": ..., "response_format": ..., "max_steps": ...}`);
+    /// command-line flags override it.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Which backend proposes the steps (default: planner, or the config file's).
+    #[arg(long, value_enum)]
+    pub backend: Option<BackendKind>,
     /// Most response steps in the playbook (planner backend).
-    #[arg(long, default_value_t = PlannerBackendOptions::default().max_steps)]
-    pub max_steps: usize,
+    #[arg(long)]
+    pub max_steps: Option<usize>,
+    /// OpenAI-compatible server: base URL of its API (e.g. http://127.0.0.1:8000/v1).
+    #[arg(long)]
+    pub base_url: Option<String>,
+    /// OpenAI-compatible server: the model name it serves.
+    #[arg(long)]
+    pub model: Option<String>,
+    /// OpenAI-compatible server: API key (sent as a bearer token; never logged).
+    #[arg(long, env = "OPENAI_API_KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
+    /// OpenAI-compatible server: seconds to wait for one answer.
+    #[arg(long)]
+    pub timeout_s: Option<u64>,
+    /// OpenAI-compatible server: retries on connection errors, timeouts, 429 and 5xx.
+    #[arg(long)]
+    pub max_retries: Option<u32>,
+    /// OpenAI-compatible server: auto (JSON schema, falling back), json-schema, json-object or none.
+    #[arg(long)]
+    pub response_format: Option<String>,
     /// Leave out destructive actions instead of gating them behind an approval.
     #[arg(long)]
     pub no_destructive: bool,
@@ -52,11 +76,32 @@ pub struct GenerationArgs {
     pub created: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum BackendKind {
     /// Our response knowledge composed by the mitigation plan (no model, no network).
     Planner,
+    /// An OpenAI-compatible chat server (vLLM, Ollama, llama.cpp server, ...).
+    Openai,
 }
+
+/// The config file: every field optional; flags win.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenerationConfig {
+    backend: Option<BackendKind>,
+    max_steps: Option<usize>,
+    base_url: Option<String>,
+    model: Option<String>,
+    timeout_s: Option<u64>,
+    max_retries: Option<u32>,
+    response_format: Option<String>,
+    temperature: Option<f32>,
+    max_tokens: Option<u32>,
+}
+
+/// Largest accepted config file, in bytes.
+const MAX_CONFIG_BYTES: usize = 1 << 20;
 
 impl GenerationArgs {
     pub fn incidents(&self) -> Result<Vec<Incident>> {
@@ -90,12 +135,48 @@ impl GenerationArgs {
         Planner::embedded(PlanOptions { include_destructive: !self.no_destructive, ..PlanOptions::default() })
     }
 
-    pub fn backend(&self) -> Box<dyn Backend> {
-        match self.backend {
+    fn config(&self) -> Result<GenerationConfig> {
+        let Some(path) = &self.config else { return Ok(GenerationConfig::default()) };
+        let bytes = read_limited(path, MAX_CONFIG_BYTES)?;
+        let mut de = serde_json::Deserializer::from_slice(&bytes);
+        serde_path_to_error::deserialize(&mut de)
+            .map_err(|e| anyhow::anyhow!("{}: at {}: {}", path.display(), e.path(), e.inner()))
+    }
+
+    pub fn backend(&self) -> Result<Box<dyn Backend>> {
+        let config = self.config()?;
+        let kind = self.backend.or(config.backend).unwrap_or(BackendKind::Planner);
+        Ok(match kind {
             BackendKind::Planner => Box::new(PlannerBackend {
-                options: PlannerBackendOptions { max_steps: self.max_steps.max(1), ..PlannerBackendOptions::default() },
+                options: PlannerBackendOptions {
+                    max_steps: self
+                        .max_steps
+                        .or(config.max_steps)
+                        .unwrap_or(PlannerBackendOptions::default().max_steps)
+                        .max(1),
+                    ..PlannerBackendOptions::default()
+                },
             }),
-        }
+            BackendKind::Openai => {
+                let d = OpenAiOptions::default();
+                let response_format = match self.response_format.as_ref().or(config.response_format.as_ref()) {
+                    Some(f) => f.parse()?,
+                    None => d.response_format,
+                };
+                let options = OpenAiOptions {
+                    base_url: self.base_url.clone().or(config.base_url).unwrap_or(d.base_url.clone()),
+                    model: self.model.clone().or(config.model).unwrap_or_default(),
+                    api_key: self.api_key.clone(),
+                    timeout: self.timeout_s.or(config.timeout_s).map_or(d.timeout, std::time::Duration::from_secs),
+                    max_retries: self.max_retries.or(config.max_retries).unwrap_or(d.max_retries),
+                    temperature: config.temperature.unwrap_or(d.temperature),
+                    max_tokens: config.max_tokens.unwrap_or(d.max_tokens),
+                    response_format,
+                    ..d
+                };
+                Box::new(OpenAiBackend::new(options)?)
+            }
+        })
     }
 
     pub fn options(&self) -> Result<GenerateOptions> {
@@ -137,7 +218,7 @@ pub fn run(args: GenerateArgs) -> Result<Outcome> {
         );
     }
     let planner = args.gen.planner();
-    let backend = args.gen.backend();
+    let backend = args.gen.backend()?;
     let options = args.gen.options()?;
     let detector = detector()?;
     let mut failed = 0;
