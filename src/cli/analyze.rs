@@ -25,10 +25,10 @@ pub struct AnalyzeArgs {
 }
 
 pub fn run(args: AnalyzeArgs) -> Result<Outcome> {
-    let incidents = args.gen.incidents()?;
-    let planner = args.gen.planner();
-    let backend = args.gen.backend()?;
-    let options = args.gen.options()?;
+    let incidents = args.gen.input.incidents()?;
+    let planner = args.gen.backend.planner();
+    let backend = args.gen.backend.backend()?;
+    let options = args.gen.backend.options()?;
     let detector = detector()?;
     std::fs::create_dir_all(&args.out_dir)?;
     let mut failed = 0;

@@ -23,6 +23,31 @@ enum EvalWhat {
     Mapper(MapperArgs),
     /// The threat model: rows {"text", "label": "threat"|"benign", "threat_type"}.
     Threat(ThreatArgs),
+    /// Playbook generation over a seed-004-format dataset, scored against its reference playbooks.
+    Generate(GenerateEvalArgs),
+}
+
+#[derive(Debug, Args)]
+struct GenerateEvalArgs {
+    /// The dataset: a JSON list of {"<incident_key>": {technique_id, incident_description,
+    /// attack_logs, ground_truth_mitigations, playbook}} records (the generator sees only the
+    /// technique, description and logs).
+    #[arg(long)]
+    data: PathBuf,
+    /// Write each generated playbook as DIR/<incident_key>.json.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Print the figures as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Skip the threat model (no threat-type fallback when the mapper finds nothing).
+    #[arg(long)]
+    no_threat_model: bool,
+    /// Largest accepted dataset file, in bytes.
+    #[arg(long, default_value_t = 256 << 20)]
+    max_bytes: usize,
+    #[command(flatten)]
+    backend: super::generate::BackendArgs,
 }
 
 #[derive(Debug, Args)]
@@ -78,6 +103,7 @@ pub fn run(args: EvalArgs) -> Result<Outcome> {
     match args.what {
         EvalWhat::Mapper(a) => eval_mapper(a),
         EvalWhat::Threat(a) => eval_threat(a),
+        EvalWhat::Generate(a) => eval_generate(a),
     }
 }
 
@@ -151,5 +177,45 @@ fn eval_mapper(a: MapperArgs) -> Result<Outcome> {
     let printed =
         if a.json { serde_json::to_string_pretty(&report)? } else { report.summary(&a.data.display().to_string()) };
     write_output(None, &printed)?;
+    Ok(Outcome::Success)
+}
+
+fn eval_generate(a: GenerateEvalArgs) -> Result<Outcome> {
+    use cacao_forge::generate::eval::evaluate_generation;
+    use cacao_forge::score::{parse_dataset, render_table};
+    let bytes = read_limited(&a.data, a.max_bytes)?;
+    let text = String::from_utf8(bytes).with_context(|| format!("{} is not UTF-8", a.data.display()))?;
+    let dataset = parse_dataset(&text).with_context(|| a.data.display().to_string())?;
+    for p in &dataset.problems {
+        eprintln!("{}: {p}", a.data.display());
+    }
+    let planner = a.backend.planner();
+    let backend = a.backend.backend()?;
+    let options = a.backend.options()?;
+    let detector = if a.no_threat_model { None } else { Some(super::generate::detector()?) };
+    let report =
+        evaluate_generation(&dataset.records, detector.as_ref(), &planner, backend.as_ref(), &options, a.out.as_deref())
+            .with_context(|| a.out.as_ref().map_or_else(String::new, |d| format!("writing {}", d.display())))?;
+    if a.json {
+        write_output(None, &serde_json::to_string_pretty(&report)?)?;
+    } else {
+        let mut out = format!(
+            "{} records: {} playbooks ({:.1}% valid), {:.1} ms per record (median {:.1}, max {:.1}); backend {} ({})\n",
+            report.records,
+            report.generated,
+            report.validity_rate * 100.0,
+            report.ms_mean,
+            report.ms_median,
+            report.ms_max,
+            report.backend,
+            report.model
+        );
+        for (key, why) in &report.failures {
+            out.push_str(&format!("  no playbook for {key}: {why}\n"));
+        }
+        out.push('\n');
+        out.push_str(&render_table(&report.scores));
+        write_output(None, &out)?;
+    }
     Ok(Outcome::Success)
 }

@@ -24,6 +24,15 @@ use std::path::{Path, PathBuf};
 /// Where incidents come from and how the playbook is generated: shared by `generate` and `analyze`.
 #[derive(Debug, Clone, Args)]
 pub struct GenerationArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub backend: BackendArgs,
+}
+
+/// Which incidents to read.
+#[derive(Debug, Clone, Args)]
+pub struct InputArgs {
     /// The incident: a log file, alert JSON, text, a serialized incident, a seed-004 record or dataset.
     pub file: PathBuf,
     /// Input format (auto-detected by default).
@@ -38,6 +47,11 @@ pub struct GenerationArgs {
     /// Largest accepted input, in bytes.
     #[arg(long, default_value_t = IntakeOptions::default().max_bytes)]
     pub max_bytes: usize,
+}
+
+/// Which backend generates, and how: shared by `generate`, `analyze` and `eval generate`.
+#[derive(Debug, Clone, Args)]
+pub struct BackendArgs {
     /// A JSON file with generation settings (`{"backend": "openai", "base_url": ..., "model":
     /// ..., "timeout_s": ..., "max_retries": ..., "response_format": ..., "max_steps": ...}`);
     /// command-line flags override it.
@@ -103,7 +117,7 @@ pub struct GenerationConfig {
 /// Largest accepted config file, in bytes.
 const MAX_CONFIG_BYTES: usize = 1 << 20;
 
-impl GenerationArgs {
+impl InputArgs {
     pub fn incidents(&self) -> Result<Vec<Incident>> {
         let file = self.file.display().to_string();
         let format: InputFormat = self.format.parse()?;
@@ -130,7 +144,9 @@ impl GenerationArgs {
         }
         Ok(incidents)
     }
+}
 
+impl BackendArgs {
     pub fn planner(&self) -> Planner<'static> {
         Planner::embedded(PlanOptions { include_destructive: !self.no_destructive, ..PlanOptions::default() })
     }
@@ -209,17 +225,17 @@ pub struct GenerateArgs {
 }
 
 pub fn run(args: GenerateArgs) -> Result<Outcome> {
-    let incidents = args.gen.incidents()?;
+    let incidents = args.gen.input.incidents()?;
     if incidents.len() > 1 && args.out_dir.is_none() {
         bail!(
             "{} holds {} incidents: choose one with --incident ID or write them all with --out-dir DIR",
-            args.gen.file.display(),
+            args.gen.input.file.display(),
             incidents.len()
         );
     }
-    let planner = args.gen.planner();
-    let backend = args.gen.backend()?;
-    let options = args.gen.options()?;
+    let planner = args.gen.backend.planner();
+    let backend = args.gen.backend.backend()?;
+    let options = args.gen.backend.options()?;
     let detector = detector()?;
     let mut failed = 0;
     for incident in &incidents {

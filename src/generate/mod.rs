@@ -8,6 +8,7 @@
 
 pub mod assemble;
 pub mod draft;
+pub mod eval;
 pub mod openai;
 pub mod pipeline;
 pub mod planner;
