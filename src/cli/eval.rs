@@ -193,9 +193,15 @@ fn eval_generate(a: GenerateEvalArgs) -> Result<Outcome> {
     let backend = a.backend.backend()?;
     let options = a.backend.options()?;
     let detector = if a.no_threat_model { None } else { Some(super::generate::detector()?) };
-    let report =
-        evaluate_generation(&dataset.records, detector.as_ref(), &planner, backend.as_ref(), &options, a.out.as_deref())
-            .with_context(|| a.out.as_ref().map_or_else(String::new, |d| format!("writing {}", d.display())))?;
+    let report = evaluate_generation(
+        &dataset.records,
+        detector.as_ref(),
+        &planner,
+        backend.as_ref(),
+        &options,
+        a.out.as_deref(),
+    )
+    .with_context(|| a.out.as_ref().map_or_else(String::new, |d| format!("writing {}", d.display())))?;
     if a.json {
         write_output(None, &serde_json::to_string_pretty(&report)?)?;
     } else {

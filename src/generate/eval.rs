@@ -65,7 +65,10 @@ pub fn evaluate_generation(
             Ok(a) => {
                 if let Some(dir) = out_dir {
                     if !plain_file_name(&record.key) {
-                        failures.push((record.key.clone(), "the incident key is not a plain file name; not written".into()));
+                        failures.push((
+                            record.key.clone(),
+                            "the incident key is not a plain file name; not written".into(),
+                        ));
                         continue;
                     }
                     let text = serde_json::to_string_pretty(&a.generated.playbook).unwrap_or_default() + "\n";

@@ -77,7 +77,7 @@ pub fn draft_from_plan(
         ctx.incident.description.trim(),
         if techniques.is_empty() { "the incident's threat type".to_owned() } else { techniques.join(", ") }
     );
-    Ok(PlaybookDraft { name: cut(&name, 200), description: description.trim().to_owned(), steps })
+    Ok(PlaybookDraft { name: cut(&name, 200), description: description.trim().to_owned(), steps, repairs: Vec::new() })
 }
 
 /// The plan's steps to keep: in plan order, at most `max`, every phase represented. Steps that
