@@ -226,7 +226,12 @@ pub struct ResponseAction {
     /// Kebab-case, unique within its file.
     pub id: String,
     pub phase: Phase,
+    /// What the action does, in a full sentence; a playbook step's description.
     pub name: String,
+    /// The short imperative name a playbook step gets: 3 to 8 words, the words a responder would
+    /// use ("Block the attacker IP at the firewall"). See [`check_title`] for the rule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
     pub rationale: String,
     /// The ATT&CK mitigation (`Mxxxx`) this action implements, when it implements one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -399,6 +404,40 @@ fn is_setting_name(s: &str) -> bool {
         && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
+/// Fewest and most words of an action `title`.
+pub const TITLE_WORDS: std::ops::RangeInclusive<usize> = 3..=8;
+/// Most characters of an action `title`.
+pub const TITLE_MAX_CHARS: usize = 60;
+
+/// The rule for an action `title`: 3 to 8 whitespace-separated words, at most 60 characters, no
+/// `{{placeholder}}` (a step name is the same for every incident), no trailing full stop (it is a
+/// name, not a sentence), no surrounding whitespace. Returns the problem when the title breaks the
+/// rule.
+pub fn check_title(title: &str) -> Result<(), String> {
+    let words = title.split_whitespace().count();
+    if !TITLE_WORDS.contains(&words) {
+        return Err(format!(
+            "title `{title}` has {words} words; {} to {} are required",
+            TITLE_WORDS.start(),
+            TITLE_WORDS.end()
+        ));
+    }
+    let chars = title.chars().count();
+    if chars > TITLE_MAX_CHARS {
+        return Err(format!("title `{title}` has {chars} characters; at most {TITLE_MAX_CHARS} are allowed"));
+    }
+    if title.contains("{{") || title.contains("}}") {
+        return Err(format!("title `{title}` contains a placeholder"));
+    }
+    if title.trim_end().ends_with('.') {
+        return Err(format!("title `{title}` ends with a full stop"));
+    }
+    if title.trim() != title {
+        return Err(format!("title `{title}` has leading or trailing whitespace"));
+    }
+    Ok(())
+}
+
 /// The rules every knowledge file obeys (README.md of playbooks/responses).
 fn check_knowledge(path: &str, k: &ResponseKnowledge) -> Result<(), String> {
     let stem = path.rsplit('/').next().unwrap_or(path).trim_end_matches(".json");
@@ -456,6 +495,9 @@ fn check_knowledge(path: &str, k: &ResponseKnowledge) -> Result<(), String> {
             if value.trim().is_empty() {
                 return Err(at(format!("{field} is empty")));
             }
+        }
+        if let Some(title) = a.title.as_deref() {
+            check_title(title).map_err(at)?;
         }
         if let Some(m) = a.mitigation.as_deref().filter(|m| !is_mitigation_id(m)) {
             return Err(at(format!("mitigation `{m}` is not a mitigation id")));
@@ -822,6 +864,68 @@ mod tests {
         let lib = ResponseLibrary::from_files(FILES).unwrap_or_else(|e| panic!("{e}"));
         assert!(lib.technique_count() >= 60, "only {} techniques", lib.technique_count());
         assert_eq!(lib.techniques().count() + lib.threat_types().count(), FILES.len());
+    }
+
+    #[test]
+    fn every_action_has_a_title_that_obeys_the_rule() {
+        // A file added without titles, or with a sentence for a title, fails here.
+        let mut count = 0;
+        for k in all_knowledge() {
+            for a in &k.actions {
+                let title = a.title.as_deref().unwrap_or_else(|| panic!("{}/{}: no title", k.key(), a.id));
+                check_title(title).unwrap_or_else(|e| panic!("{}/{}: {e}", k.key(), a.id));
+                count += 1;
+            }
+        }
+        assert!(count >= 400, "only {count} actions");
+    }
+
+    #[test]
+    fn title_rule() {
+        for good in ["Kill the malicious process", "Block the attacker IP at the firewall", "Reset the user's password"]
+        {
+            assert_eq!(check_title(good), Ok(()), "{good}");
+        }
+        let long = "Block the attacking address at the perimeter firewall of the site";
+        assert!(check_title(long).unwrap_err().contains("words"));
+        assert!(check_title("Block attacker").unwrap_err().contains("words"));
+        assert!(check_title("").unwrap_err().contains("words"));
+        let wide = "Disable LLMNR/NetBIOS/mDNS/WPAD name-resolution-protocols fleet-wide everywhere";
+        assert!(check_title(wide).unwrap_err().contains("characters"));
+        assert!(check_title("Block {{ipv4}} at the firewall").unwrap_err().contains("placeholder"));
+        assert!(check_title("Kill the malicious process.").unwrap_err().contains("full stop"));
+        assert!(check_title(" Kill the malicious process").unwrap_err().contains("whitespace"));
+    }
+
+    #[test]
+    fn loader_checks_titles() {
+        let with_title = |title: &str| {
+            let actions = [
+                action("a", "containment", &format!(r#","title":{}"#, serde_json::json!(title))),
+                action("b", "eradication", ""),
+                action("c", "recovery", ""),
+                action("d", "verification", ""),
+            ];
+            ResponseLibrary::from_files(&[("T1110.json", &minimal(&actions.join(",")))])
+        };
+        let lib = with_title("Block the attacker IP at the firewall").unwrap();
+        let a = &lib.for_technique("T1110").unwrap().actions[0];
+        assert_eq!(a.title.as_deref(), Some("Block the attacker IP at the firewall"));
+        // Absent titles load (the field is optional for the loader; the embedded library has them all).
+        assert_eq!(lib.for_technique("T1110").unwrap().actions[1].title, None);
+        for bad in [
+            "Block it",
+            "Block the attacker IP at the perimeter firewall now please",
+            "Block {{ipv4}} now",
+            "Block the attacker IP.",
+        ] {
+            let err = with_title(bad).unwrap_err().to_string();
+            assert!(err.contains("action `a`") && err.contains("title"), "{bad}: {err}");
+        }
+        // Serialization skips an absent title and keeps a present one.
+        let json = serde_json::to_value(&lib.for_technique("T1110").unwrap().actions).unwrap();
+        assert_eq!(json[0]["title"], "Block the attacker IP at the firewall");
+        assert!(json[1].get("title").is_none());
     }
 
     #[test]

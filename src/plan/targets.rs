@@ -335,6 +335,7 @@ mod tests {
             id: "a".into(),
             phase: Phase::Containment,
             name: "n".into(),
+            title: None,
             rationale: "r".into(),
             mitigation: None,
             acts_on,
