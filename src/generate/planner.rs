@@ -151,13 +151,20 @@ fn draft_step(step: &Step, incident_host: Option<&str>, opts: &PlannerBackendOpt
         .find_map(|c| c.targets.get("host").cloned())
         .or_else(|| a.observables.iter().find(|o| o.kind == ObservableKind::Host).map(|o| o.value.clone()))
         .or_else(|| incident_host.map(str::to_owned));
-    let mut description = without_placeholders(&a.rationale);
+    // The step is named by the action's short title (the words a responder would use, which is
+    // also what a reviewer scans for); the longer name opens the description.
+    let title = a.title.clone().unwrap_or_else(|| a.name.clone());
+    let mut description = if a.title.is_some() {
+        format!("{}. {}", a.name.trim_end_matches('.'), without_placeholders(&a.rationale))
+    } else {
+        without_placeholders(&a.rationale)
+    };
     let values: Vec<&str> = a.observables.iter().take(3).map(|o| o.value.as_str()).collect();
     if !values.is_empty() {
         description.push_str(&format!(" Acts on {}.", values.join(", ")));
     }
     DraftStep {
-        name: a.name.clone(),
+        name: title,
         description,
         phase: a.phase,
         command_type,

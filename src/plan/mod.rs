@@ -224,6 +224,9 @@ pub struct PlannedAction {
     pub step: usize,
     pub phase: Phase,
     pub name: String,
+    /// The short imperative title a playbook step gets, when the knowledge has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
     pub rationale: String,
     pub mitigation: Option<MitigationRef>,
     pub acts_on: Vec<ObservableKind>,
@@ -521,6 +524,7 @@ impl Planner<'_> {
             step: 0,
             phase: action.phase,
             name: action.name.clone(),
+            title: action.title.clone(),
             rationale: action.rationale.clone(),
             mitigation: action
                 .mitigation
