@@ -1,6 +1,8 @@
 //! Playbook generation with the planner backend: every playbook is valid (our schema and every
 //! semantic check), specific to its incident, structured in phases, and reproducible.
 
+mod common;
+
 use cacao_forge::cacao::validate::Validator;
 use cacao_forge::generate::{generate, GenerateOptions, GenerationContext, PlannerBackend};
 use cacao_forge::incident::input::InputFormat;
@@ -116,4 +118,55 @@ fn seed004_records_are_generated_from_the_generator_view_only() {
             assert!(!text.contains(u), "{u} leaked from the reference");
         }
     }
+}
+
+#[test]
+fn analyze_writes_a_valid_playbook_and_its_drawing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, err) = common::cli(&[
+        "analyze",
+        "playbooks/samples/incidents/phishing-alert.json",
+        "--out-dir",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}\n{out}");
+    assert!(out.contains("threat model: phishing"), "{out}");
+    assert!(out.contains("from the threat type"), "the mapper places no technique here: {out}");
+    let pb: Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("playbook.json")).unwrap()).unwrap();
+    assert!(Validator::default().validate_document(&pb).is_valid());
+    let svg = std::fs::read_to_string(dir.path().join("playbook.svg")).unwrap();
+    assert!(svg.starts_with("<svg") || svg.starts_with("<?xml"), "{}", &svg[..svg.len().min(80)]);
+
+    // A file that is not an incident is a usage error naming it.
+    let junk = dir.path().join("junk.json");
+    std::fs::write(&junk, "{\"nothing\": true}").unwrap();
+    let (code, _, err) = common::cli(&["analyze", junk.to_str().unwrap(), "--out-dir", dir.path().to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("junk.json"), "{err}");
+}
+
+#[test]
+fn eval_generate_scores_a_dataset_and_writes_one_playbook_per_key() {
+    let data = "../shared/cyberplaybookllm/sample.json";
+    assert!(Path::new(data).exists(), "{data} is missing: the shared data folder must sit beside the repository");
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, err) =
+        common::cli(&["eval", "generate", "--data", data, "--json", "--out", dir.path().to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["records"], 2);
+    assert_eq!(report["validity_rate"], 1.0);
+    assert_eq!(report["backend"], "planner");
+    assert!(report["scores"]["per_technique"].get("T1110").is_some());
+    for key in ["T1110_sample_1", "T1486_sample_1"] {
+        let pb: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.path().join(format!("{key}.json"))).unwrap()).unwrap();
+        assert!(Validator::default().validate_document(&pb).is_valid(), "{key}");
+    }
+    // The written playbooks score the same through `score --dataset` as inside eval generate.
+    let (code, scored, err) =
+        common::cli(&["score", "--dataset", data, "--candidates", dir.path().to_str().unwrap(), "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let scored: Value = serde_json::from_str(&scored).unwrap();
+    assert_eq!(scored["metrics"], report["scores"]["metrics"]);
 }
