@@ -520,6 +520,12 @@ pub fn declared_techniques(incident: &Incident) -> Vec<(String, String)> {
         }
     }
     let mut out = Vec::new();
+    // A seed-004 record names its technique (part of what a generator may see).
+    if let Some(id) = incident.free.get("technique_id").and_then(|v| v.as_str()).map(str::trim) {
+        if is_technique_id(id) {
+            out.push((id.to_string(), "free.technique_id".to_string()));
+        }
+    }
     for key in ["rule", "threat"] {
         if let Some(v) = incident.free.get(key) {
             let mut path = format!("free.{key}");
