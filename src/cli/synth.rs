@@ -23,6 +23,24 @@ enum SynthWhat {
     Threat(ThreatArgs),
     /// The training corpus: shared rows plus synthetic rows, deduplicated, split train/dev/test.
     Corpus(CorpusArgs),
+    /// Synthetic incidents with reference playbooks, in the seed-004 dataset format (the
+    /// references are the planner's own playbooks: for tests and fine-tuning, not for judging).
+    Incidents(IncidentsArgs),
+}
+
+#[derive(Debug, Args)]
+struct IncidentsArgs {
+    /// Records to write.
+    #[arg(long, default_value_t = cacao_forge::generate::synth::SynthIncidentOptions::default().count)]
+    count: usize,
+    #[arg(long, default_value_t = 7)]
+    seed: u64,
+    /// Only this technique (repeatable; parent or sub-technique id).
+    #[arg(long = "technique")]
+    techniques: Vec<String>,
+    /// Output file (default stdout).
+    #[arg(short = 'o', long)]
+    output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -66,7 +84,15 @@ pub fn run(args: SynthArgs) -> Result<Outcome> {
     match args.what {
         SynthWhat::Threat(a) => threat(a),
         SynthWhat::Corpus(a) => corpus(a),
+        SynthWhat::Incidents(a) => incidents(a),
     }
+}
+
+fn incidents(a: IncidentsArgs) -> Result<Outcome> {
+    use cacao_forge::generate::synth::{synth_incidents, SynthIncidentOptions};
+    let dataset = synth_incidents(&SynthIncidentOptions { count: a.count, seed: a.seed, techniques: a.techniques })?;
+    write_output(a.output.as_deref(), &(serde_json::to_string_pretty(&dataset)? + "\n"))?;
+    Ok(Outcome::Success)
 }
 
 fn check_count(count: usize) -> Result<()> {

@@ -13,6 +13,7 @@ pub mod openai;
 pub mod pipeline;
 pub mod planner;
 pub mod prompt;
+pub mod synth;
 
 pub use assemble::{assemble, AssembleOptions};
 pub use draft::{draft_json_schema, parse_draft, DraftError, DraftStep, PlaybookDraft};
