@@ -11,13 +11,15 @@
 //!   (individual) runs manual ones; each host the incident names becomes a `linux` or `windows`
 //!   target (by the step's command type and the incident's platform), network-wide commands target
 //!   the perimeter (`net-address`), API commands an `http-api` target.
-//! - **Structure**: phases in order (containment, eradication, recovery, verification);
-//!   containment and recovery as chains in the draft's order (order matters there: isolate before
-//!   collecting, restore before re-enabling); independent eradication steps in a parallel step;
-//!   a manual approval before the first destructive step of each phase; eradication inside a
-//!   while-condition that repeats it while the threat is still present; verification ending in an
-//!   if-condition (clean: done; not clean: escalate); every automated step's `on_failure` going
-//!   to the escalation step.
+//! - **Structure**: phases in order (containment, eradication, recovery, verification), each a
+//!   chain in the draft's order (order matters: isolate before collecting, block before
+//!   deleting); the recovery steps, which harden independent things, in one parallel step; one
+//!   manual approval right before the first destructive step, listing all of them; after the
+//!   response a while-condition that repeats a sweep while the threat is still present, then an
+//!   if-condition on the verification result (clean: done; not clean: escalate); every automated
+//!   step's `on_failure` going to the escalation step. The structure sits around the response
+//!   chain rather than inside it, so the chain reads in one line, the way responders write
+//!   runbooks (and reference playbooks are compared edge by edge).
 //! - **Review aids**: each step's description says why, which technique and which mitigation;
 //!   `external_references` link the techniques and mitigations on attack.mitre.org; the playbook's
 //!   labels record the backend and model.
@@ -36,11 +38,12 @@ pub struct AssembleOptions {
     /// `created`/`modified` timestamp (RFC 3339 with milliseconds); `None`: now. Fixed in tests
     /// and evaluations so output is reproducible.
     pub created: Option<String>,
-    /// A manual approval step before the first destructive step of each phase.
+    /// A manual approval step before the first destructive step, listing every destructive step.
     pub approvals: bool,
-    /// Independent eradication steps run in a parallel step.
-    pub parallel: bool,
-    /// Eradication repeats (while-condition) while the threat is still present.
+    /// The phase whose steps run in one parallel step (when it has two or more and none is
+    /// destructive); `None`: every phase is a chain.
+    pub parallel_phase: Option<Phase>,
+    /// After the response, a while-condition repeats a sweep while the threat is still present.
     pub repeat_until_clean: bool,
     /// Verification ends in an if-condition that escalates when the result is not clean.
     pub verify_condition: bool,
@@ -53,7 +56,7 @@ impl Default for AssembleOptions {
         AssembleOptions {
             created: None,
             approvals: true,
-            parallel: true,
+            parallel_phase: Some(Phase::Recovery),
             repeat_until_clean: true,
             verify_condition: true,
             max_variables: 24,
@@ -94,7 +97,7 @@ pub fn assemble(
     // blocks are linked in sequence. `exits` are the steps whose onward link is still open.
     let mut entry: Option<String> = None;
     let mut exits: Vec<Exit> = Vec::new();
-    let mut link = |w: &mut Workflow, exits: &mut Vec<Exit>, entry: &mut Option<String>, first: &str| {
+    let link = |w: &mut Workflow, exits: &mut Vec<Exit>, entry: &mut Option<String>, first: &str| {
         if entry.is_none() {
             *entry = Some(first.to_owned());
         }
@@ -103,21 +106,23 @@ pub fn assemble(
         }
     };
 
+    // One approval gate, right before the first destructive step, listing every destructive
+    // step: the responder decides once, and the response reads as one chain.
+    let destructive: Vec<&str> = ordered.iter().filter(|s| s.destructive).map(|s| s.name.as_str()).collect();
+    let first_destructive = ordered.iter().position(|s| s.destructive);
     let mut index = 0usize;
     for phase in Phase::ALL {
         let steps: Vec<&DraftStep> = ordered.iter().copied().filter(|s| s.phase == phase).collect();
         if steps.is_empty() {
             continue;
         }
-        if opts.approvals && steps.iter().any(|s| s.destructive) {
-            let destructive: Vec<&str> = steps.iter().filter(|s| s.destructive).map(|s| s.name.as_str()).collect();
-            let id = ids.make("action", &format!("approve-{}", phase.as_str()));
-            w.add(&id, approval_step(phase, &destructive, &commander));
-            link(&mut w, &mut exits, &mut entry, &id);
-            exits.push(Exit::Action(id, escalate.clone()));
-        }
         let mut action_ids = Vec::new();
         for step in &steps {
+            if opts.approvals && Some(index) == first_destructive {
+                let id = ids.make("action", "approve");
+                w.add(&id, approval_step(&destructive, &commander));
+                action_ids.push(id);
+            }
             index += 1;
             let id = ids.make("action", &format!("step-{index}"));
             let (agent, target) = if step.command_type == CommandType::Manual {
@@ -128,53 +133,54 @@ pub fn assemble(
             w.add(&id, action_step(step, &agent, target.as_deref(), &escalate));
             action_ids.push(id);
         }
-        match phase {
-            Phase::Eradication if action_ids.len() >= 2 && opts.parallel => {
-                let par = ids.make("parallel", "eradication");
-                w.add(
-                    &par,
-                    json!({"type": "parallel", "name": "Eradicate (independent steps at once)",
-                           "description": "These eradication steps act on different objects and do not depend on each other.",
-                           "next_steps": action_ids}),
-                );
-                // Branches of a parallel step end where they are; the parallel step goes on.
-                for id in &action_ids {
-                    w.terminate_branch(id, &end, &escalate);
-                }
-                wrap_eradication(&mut w, &ids, opts, &par, &mut exits, &mut entry, &mut link);
-            }
-            Phase::Eradication => {
-                chain(&mut w, &action_ids, &escalate);
-                let first = action_ids[0].clone();
-                let last = action_ids[action_ids.len() - 1].clone();
-                if opts.repeat_until_clean {
-                    let wid = ids.make("while-condition", "eradication");
-                    w.add(&wid, while_step(&first));
-                    w.set_link(&Exit::Action(last, escalate.clone()), &wid);
-                    link(&mut w, &mut exits, &mut entry, &wid);
-                    exits.push(Exit::Completion(wid));
-                } else {
-                    link(&mut w, &mut exits, &mut entry, &first);
-                    exits.push(Exit::Action(last, escalate.clone()));
-                }
-            }
-            _ => {
-                chain(&mut w, &action_ids, &escalate);
-                link(&mut w, &mut exits, &mut entry, &action_ids[0]);
-                exits.push(Exit::Action(action_ids[action_ids.len() - 1].clone(), escalate.clone()));
-            }
-        }
-        if phase == Phase::Verification && opts.verify_condition {
-            let cid = ids.make("if-condition", "verified");
+        if opts.parallel_phase == Some(phase) && action_ids.len() >= 2 && !steps.iter().any(|s| s.destructive) {
+            // Independent steps of one phase (hardening measures do not depend on each other)
+            // run at once; each branch ends where it is and the parallel step goes on.
+            let par = ids.make("parallel", phase.as_str());
             w.add(
-                &cid,
-                json!({"type": "if-condition", "name": "Is the incident contained and clean?",
-                       "description": "The verification steps set __incident_clean__; anything else than a clean result goes to the incident commander.",
-                       "condition": "__incident_clean__:value = 'true'",
-                       "on_true": end, "on_false": escalate}),
+                &par,
+                json!({"type": "parallel", "name": format!("Run the {} steps at once", phase.as_str()),
+                       "description": "These steps act on different objects and do not depend on each other.",
+                       "next_steps": action_ids}),
             );
-            link(&mut w, &mut exits, &mut entry, &cid);
+            for id in &action_ids {
+                w.terminate_branch(id, &end, &escalate);
+            }
+            link(&mut w, &mut exits, &mut entry, &par);
+            exits.push(Exit::Completion(par));
+        } else {
+            chain(&mut w, &action_ids, &escalate);
+            link(&mut w, &mut exits, &mut entry, &action_ids[0]);
+            exits.push(Exit::Action(action_ids[action_ids.len() - 1].clone(), escalate.clone()));
         }
+    }
+    // After the response: repeat the clean-up until the threat is gone, then decide on the result.
+    if opts.repeat_until_clean {
+        let wid = ids.make("while-condition", "until-clean");
+        let body = ids.make("action", "sweep");
+        w.add(&wid, while_step(&body));
+        w.add(
+            &body,
+            json!({"type": "action", "name": "Sweep the affected hosts for remaining traces",
+                   "description": "Re-runs detection (EDR full scan, the incident's indicators) on the affected hosts and removes what is left; sets __threat_present__.",
+                   "agent": soc,
+                   "commands": [{"type": "manual", "command": "Run a full EDR scan and search for the incident's indicators on the affected hosts; remove what remains and set __threat_present__."}],
+                   "out_args": ["__threat_present__"],
+                   "on_completion": wid}),
+        );
+        link(&mut w, &mut exits, &mut entry, &wid);
+        exits.push(Exit::Completion(wid));
+    }
+    if opts.verify_condition {
+        let cid = ids.make("if-condition", "verified");
+        w.add(
+            &cid,
+            json!({"type": "if-condition", "name": "Is the incident contained and clean?",
+                   "description": "The verification steps set __incident_clean__; anything else than a clean result goes to the incident commander.",
+                   "condition": "__incident_clean__:value = 'true'",
+                   "on_true": end, "on_false": escalate}),
+        );
+        link(&mut w, &mut exits, &mut entry, &cid);
     }
     // Whatever is still open ends the playbook.
     for e in exits.drain(..) {
@@ -289,38 +295,16 @@ fn chain(w: &mut Workflow, ids: &[String], escalate: &str) {
     }
 }
 
-/// Puts the parallel eradication step inside the repeat-until-clean loop when asked.
-fn wrap_eradication(
-    w: &mut Workflow,
-    ids: &IdMaker<'_>,
-    opts: &AssembleOptions,
-    par: &str,
-    exits: &mut Vec<Exit>,
-    entry: &mut Option<String>,
-    link: &mut impl FnMut(&mut Workflow, &mut Vec<Exit>, &mut Option<String>, &str),
-) {
-    if opts.repeat_until_clean {
-        let wid = ids.make("while-condition", "eradication");
-        w.add(&wid, while_step(par));
-        w.set_link(&Exit::Completion(par.to_owned()), &wid);
-        link(w, exits, entry, &wid);
-        exits.push(Exit::Completion(wid));
-    } else {
-        link(w, exits, entry, par);
-        exits.push(Exit::Completion(par.to_owned()));
-    }
-}
-
 fn while_step(body: &str) -> Value {
-    json!({"type": "while-condition", "name": "Repeat eradication while traces remain",
-           "description": "The eradication steps report __threat_present__; they run again until nothing is left.",
+    json!({"type": "while-condition", "name": "Repeat the sweep while traces remain",
+           "description": "The eradication and sweep steps report __threat_present__; the sweep runs again until nothing is left.",
            "condition": "__threat_present__:value = 'true'",
            "on_true": body})
 }
 
-fn approval_step(phase: Phase, destructive: &[&str], commander: &str) -> Value {
+fn approval_step(destructive: &[&str], commander: &str) -> Value {
     json!({"type": "action",
-           "name": format!("Approve the destructive {} steps", phase.as_str()),
+           "name": "Approve the destructive steps",
            "description": format!("Next steps cannot be undone easily and need a human decision: {}.", destructive.join("; ")),
            "agent": commander,
            "commands": [{"type": "manual", "command": format!("Approve or reject: {}", destructive.join("; "))}]})
