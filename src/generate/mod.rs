@@ -7,9 +7,11 @@
 //! validation) is shared, so backends differ only in which steps they propose.
 
 pub mod draft;
+pub mod gguf;
 pub mod prompt;
 
 pub use draft::{draft_json_schema, parse_draft, DraftError, DraftStep, PlaybookDraft};
+pub use gguf::{GgufBackend, GgufOptions};
 pub use prompt::{build_prompt, Prompt};
 
 use crate::incident::Incident;
