@@ -9,8 +9,8 @@
 use super::{read_limited, write_output, Outcome};
 use anyhow::{bail, Context, Result};
 use cacao_forge::generate::{
-    analyze, Analysis, AssembleOptions, Backend, GenerateError, GenerateOptions, OpenAiBackend, OpenAiOptions,
-    PlannerBackend, PlannerBackendOptions,
+    analyze, Analysis, AssembleOptions, Backend, GenerateError, GenerateOptions, GgufBackend, GgufOptions,
+    OpenAiBackend, OpenAiOptions, PlannerBackend, PlannerBackendOptions,
 };
 use cacao_forge::incident::input::InputFormat;
 use cacao_forge::incident::intake::IntakeOptions;
@@ -63,6 +63,15 @@ pub struct BackendArgs {
     /// Most response steps in the playbook (planner backend).
     #[arg(long)]
     pub max_steps: Option<usize>,
+    /// candle backend: the GGUF model file (llama, qwen2 or phi3); tokenizer.json beside it.
+    #[arg(long)]
+    pub gguf: Option<PathBuf>,
+    /// candle backend: most tokens generated for one draft.
+    #[arg(long)]
+    pub max_new_tokens: Option<usize>,
+    /// candle backend: decode freely instead of under the draft's JSON grammar (testing only).
+    #[arg(long)]
+    pub unconstrained: bool,
     /// OpenAI-compatible server: base URL of its API (e.g. http://127.0.0.1:8000/v1).
     #[arg(long)]
     pub base_url: Option<String>,
@@ -97,6 +106,8 @@ pub enum BackendKind {
     Planner,
     /// An OpenAI-compatible chat server (vLLM, Ollama, llama.cpp server, ...).
     Openai,
+    /// A local GGUF model (llama, qwen2, phi3) on CPU with candle, under constrained decoding.
+    Candle,
 }
 
 /// The config file: every field optional; flags win.
@@ -112,6 +123,9 @@ pub struct GenerationConfig {
     response_format: Option<String>,
     temperature: Option<f32>,
     max_tokens: Option<u32>,
+    gguf: Option<PathBuf>,
+    max_new_tokens: Option<usize>,
+    seed: Option<u64>,
 }
 
 /// Largest accepted config file, in bytes.
@@ -191,6 +205,20 @@ impl BackendArgs {
                     ..d
                 };
                 Box::new(OpenAiBackend::new(options)?)
+            }
+            BackendKind::Candle => {
+                let Some(path) = self.gguf.clone().or(config.gguf) else {
+                    bail!("--backend candle needs --gguf MODEL.gguf (or \"gguf\" in the config file)");
+                };
+                let d = GgufOptions::new(path);
+                let options = GgufOptions {
+                    max_new_tokens: self.max_new_tokens.or(config.max_new_tokens).unwrap_or(d.max_new_tokens),
+                    temperature: config.temperature.map_or(d.temperature, f64::from),
+                    seed: config.seed.unwrap_or(d.seed),
+                    constrained: !self.unconstrained,
+                    ..d
+                };
+                Box::new(GgufBackend::load(options)?)
             }
         })
     }

@@ -9,6 +9,7 @@
 pub mod assemble;
 pub mod draft;
 pub mod eval;
+pub mod gguf;
 pub mod openai;
 pub mod pipeline;
 pub mod planner;
@@ -17,6 +18,7 @@ pub mod synth;
 
 pub use assemble::{assemble, AssembleOptions};
 pub use draft::{draft_json_schema, parse_draft, DraftError, DraftStep, PlaybookDraft};
+pub use gguf::{GgufBackend, GgufOptions};
 pub use openai::{OpenAiBackend, OpenAiOptions, ResponseFormat};
 pub use pipeline::{analyze, Analysis};
 pub use planner::{PlannerBackend, PlannerBackendOptions};
