@@ -153,7 +153,7 @@ fn draft_step(step: &Step, incident_host: Option<&str>, opts: &PlannerBackendOpt
         .or_else(|| incident_host.map(str::to_owned));
     // The step is named by the action's short title (the words a responder would use, which is
     // also what a reviewer scans for); the longer name opens the description.
-    let title = a.title.clone().unwrap_or_else(|| a.name.clone());
+    let title = concrete_title(a.title.as_deref().unwrap_or(&a.name), a);
     let mut description = if a.title.is_some() {
         format!("{}. {}", a.name.trim_end_matches('.'), without_placeholders(&a.rationale))
     } else {
@@ -175,6 +175,45 @@ fn draft_step(step: &Step, incident_host: Option<&str>, opts: &PlannerBackendOpt
         destructive: a.destructive || a.requires_approval,
         expect: a.expect.clone(),
     }
+}
+
+/// The title with its generic object named when the step acts on exactly one value of that kind
+/// ("Isolate the infected host from the network" -> "Isolate web-01 from the network"): the
+/// responder sees at once what the step touches, as runbooks write it.
+fn concrete_title(title: &str, a: &crate::plan::PlannedAction) -> String {
+    const PHRASES: &[(&str, &str, &str)] = &[
+        ("the infected host", "host", ""),
+        ("the compromised host", "host", ""),
+        ("the compromised server", "host", ""),
+        ("the affected host", "host", ""),
+        ("the compromised user account", "user", " account"),
+        ("the compromised user's", "user", "'s"),
+        ("the compromised user", "user", ""),
+        ("the compromised account", "user", " account"),
+        ("the targeted user account", "user", " account"),
+        ("the targeted user's", "user", "'s"),
+        ("the targeted user", "user", ""),
+        ("the malicious process", "process", ""),
+        ("the malicious domain", "domain", ""),
+    ];
+    let one_value = |kind: &str| {
+        let mut values: Vec<&str> = a.commands.iter().filter_map(|c| c.targets.get(kind).map(String::as_str)).collect();
+        values.dedup();
+        match values.as_slice() {
+            [v] if !v.is_empty() && v.len() <= 64 => Some(v.to_string()),
+            _ => None,
+        }
+    };
+    for (phrase, kind, suffix) in PHRASES {
+        if let Some(at) = title.find(phrase) {
+            if let Some(value) = one_value(kind) {
+                // A domain-qualified account reads by its name (CORP\alice -> alice).
+                let value = value.rsplit('\\').next().unwrap_or(&value).to_owned();
+                return format!("{}{value}{suffix}{}", &title[..at], &title[at + phrase.len()..]);
+            }
+        }
+    }
+    title.to_owned()
 }
 
 /// Knowledge prose may name a placeholder (`{{process}} is the image name`); a playbook says
