@@ -81,6 +81,10 @@ static WINDOWS_PATH: LazyLock<Regex> = LazyLock::new(|| {
 #[cfg(test)]
 static UNIX_PATH: LazyLock<Regex> = LazyLock::new(|| re(r"/[A-Za-z0-9._+@%~-]+(?:/[A-Za-z0-9._+@%~-]*)+"));
 
+/// A Windows executable named in text (`winupd.exe`, `C:\\Temp\\svc_upd.exe`): the process an
+/// analyst stops. The name must start with a letter, digit or underscore.
+static EXECUTABLE: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)(?-u:\b)[a-z0-9_][a-z0-9_.-]{0,63}\.exe(?-u:\b)"));
+
 static DOMAIN_USER: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?-u:\b)(?:NT AUTHORITY|[A-Z][A-Z0-9-]{1,14})\\[A-Za-z][A-Za-z0-9._$-]{0,63}"));
 
@@ -542,6 +546,9 @@ impl<'a> Scan<'a> {
         if !self.slashes.is_empty() {
             self.unix_paths(out);
         }
+        if has_dot {
+            self.executables(out);
+        }
         self.users(out);
         self.hosts(out);
         self.command_lines(out);
@@ -818,6 +825,25 @@ impl<'a> Scan<'a> {
             }
             out.push(Hit::new(ObservableKind::FilePath, lower(raw), s, e));
             claim(&mut self.windows, s, e);
+        }
+    }
+
+    /// Executables named in the text become `process` observables: the image name without
+    /// `.exe`, lower-cased (what `Stop-Process -Name` takes), also inside a path.
+    fn executables(&mut self, out: &mut Vec<Hit>) {
+        for m in EXECUTABLE.find_iter(self.t) {
+            let name = &m.as_str()[..m.as_str().len() - 4];
+            // `notes.exe.txt` and `x.exe-y` are other files, not executables.
+            let after = self.b.get(m.end()).copied();
+            let continues = match after {
+                Some(b'-' | b'_') => true,
+                Some(b'.') => self.b.get(m.end() + 1).is_some_and(u8::is_ascii_alphanumeric),
+                _ => false,
+            };
+            if name.is_empty() || continues || matches!(self.before(m.start()), Some(b'.' | b'-')) {
+                continue;
+            }
+            out.push(Hit::new(ObservableKind::Process, Some(name.to_ascii_lowercase()), m.start(), m.end()));
         }
     }
 
@@ -1484,6 +1510,15 @@ mod tests {
         let blob = format!("{md5}{md5}ab");
         assert!(extract(&blob).iter().all(|f| !matches!(f.kind, Md5 | Sha1 | Sha256)));
         assert!(values(&format!("x{md5}"), Md5).is_empty());
+    }
+
+    #[test]
+    fn executables_are_processes_by_image_name() {
+        let text = r"ran C:\Users\Public\WinUpd.exe, then mshta.exe http://x; notes.exe.txt x.exe-y";
+        assert_eq!(values(text, Process), ["winupd", "mshta"]);
+        // The path is still a path.
+        assert_eq!(values(text, FilePath), [r"c:\users\public\winupd.exe"]);
+        assert!(values("no executable here: setup.exe.bak .exe", Process).is_empty());
     }
 
     #[test]
