@@ -182,8 +182,22 @@ pub fn render(
                             ),
                         });
                     }
-                    let usable: Vec<&str> =
-                        pool.iter().filter(|o| o.excluded.is_none()).map(|o| o.value.as_str()).collect();
+                    let mut usable: Vec<&str> = Vec::new();
+                    for o in pool.iter().filter(|o| o.excluded.is_none()) {
+                        // Account commands take the account name: `Disable-ADAccount`,
+                        // `net user` and `usermod` reject `CORP\alice`; the domain is context.
+                        let value = match kind {
+                            ObservableKind::User => o.value.rsplit('\\').next().unwrap_or(&o.value),
+                            _ => o.value.as_str(),
+                        };
+                        // The bare name is checked again: `CORP\system` is the built-in account too.
+                        if !value.is_empty()
+                            && !usable.contains(&value)
+                            && super::guard::protected(kind, value).is_none()
+                        {
+                            usable.push(value);
+                        }
+                    }
                     let n = usable.len();
                     axes.push((name, usable.into_iter().take(max_values).collect(), n));
                 }
@@ -418,6 +432,22 @@ mod tests {
         assert_eq!(cmds, ["passwd -l 'alice'"]);
         assert_eq!(r.skipped.len(), 2);
         assert!(r.skipped.iter().all(|s| s.reason.contains("implausible")), "{:?}", r.skipped);
+    }
+
+    #[test]
+    fn accounts_render_by_name_without_their_domain() {
+        let i = incident(vec![
+            obs(ObservableKind::User, r"corp\alice", None),
+            obs(ObservableKind::User, "alice", None),
+            obs(ObservableKind::User, r"corp\system", None),
+            obs(ObservableKind::User, "bob", None),
+        ]);
+        let pools = Pools::for_technique(&i, &[], 10);
+        let a = action("Disable-ADAccount -Identity '{{user}}'", CommandType::Powershell, vec![ObservableKind::User]);
+        let r = render(&a, &pools, &BTreeMap::new(), 10);
+        let cmds: Vec<&str> = r.commands.iter().map(|c| c.command.as_str()).collect();
+        // One command per account; `corp\system` is the built-in account and is never a target.
+        assert_eq!(cmds, ["Disable-ADAccount -Identity 'alice'", "Disable-ADAccount -Identity 'bob'"]);
     }
 
     #[test]
