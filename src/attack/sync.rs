@@ -143,8 +143,8 @@ pub fn download(url: &str, timeout: Duration, max_bytes: u64) -> Result<Vec<u8>,
 }
 
 /// An error and its causes on one line: reqwest's own message ("error sending request") says
-/// little without the cause ("connection refused").
-fn chain(e: &dyn std::error::Error) -> String {
+/// little without the cause ("connection refused"). Shared with the generation backends.
+pub(crate) fn chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut cur = e.source();
     while let Some(c) = cur {

@@ -397,7 +397,7 @@ impl Backend for GgufBackend {
 /// Temperature and nucleus sampling with a seeded generator (SplitMix64: small, fast, and the
 /// same on every platform, which seeded drafts need).
 struct Sampler {
-    state: u64,
+    draw: crate::attack::sigma::SplitMix,
     temperature: f64,
     top_p: f64,
     /// Reused buffer of (token, weight).
@@ -406,16 +406,11 @@ struct Sampler {
 
 impl Sampler {
     fn new(seed: u64, temperature: f64, top_p: f64) -> Sampler {
-        Sampler { state: seed, temperature, top_p, weights: Vec::new() }
+        Sampler { draw: crate::attack::sigma::SplitMix::new(seed), temperature, top_p, weights: Vec::new() }
     }
 
     fn next_f64(&mut self) -> f64 {
-        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^= z >> 31;
-        (z >> 11) as f64 / (1u64 << 53) as f64
+        self.draw.next_f64()
     }
 
     /// A token among `choices` (ids past the logits are skipped); `None` when there is none.

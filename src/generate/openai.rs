@@ -21,6 +21,7 @@
 use super::draft::{draft_json_schema, parse_draft, DraftError, PlaybookDraft};
 use super::prompt::build_prompt;
 use super::{Backend, GenerateError, GenerationContext, Provenance};
+use crate::attack::sync::chain;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use reqwest::Url;
 use serde::Deserialize;
@@ -645,22 +646,6 @@ fn is_loopback(url: &Url) -> bool {
     let host = url.host_str().unwrap_or("");
     let ip = host.trim_start_matches('[').trim_end_matches(']');
     host.eq_ignore_ascii_case("localhost") || ip.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
-}
-
-/// An error and its causes on one line: reqwest's own message ("error sending request") says
-/// little without the cause ("connection refused").
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        let m = c.to_string();
-        if !s.contains(&m) {
-            s.push_str(": ");
-            s.push_str(&m);
-        }
-        cur = c.source();
-    }
-    s
 }
 
 fn config(message: String) -> GenerateError {

@@ -240,12 +240,5 @@ fn is_technique_id(t: &str) -> bool {
 }
 
 fn cut(s: &str, max: usize) -> String {
-    if s.len() <= max {
-        return s.to_owned();
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    s[..end].to_owned()
+    super::prompt::prefix_within(s, max).to_owned()
 }

@@ -80,12 +80,19 @@ pub fn build_prompt(incident: &Incident, plan: Option<&Plan>) -> Prompt {
 }
 
 fn cut(s: &str, max: usize) -> String {
-    if s.len() <= max {
-        return s.to_owned();
+    let head = prefix_within(s, max);
+    if head.len() == s.len() {
+        s.to_owned()
+    } else {
+        format!("{head}…")
     }
-    let mut end = max;
+}
+
+/// The longest prefix of `s` within `max` bytes that ends on a character boundary.
+pub(crate) fn prefix_within(s: &str, max: usize) -> &str {
+    let mut end = max.min(s.len());
     while !s.is_char_boundary(end) {
         end -= 1;
     }
-    format!("{}…", &s[..end])
+    &s[..end]
 }

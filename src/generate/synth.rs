@@ -14,6 +14,7 @@ use super::pipeline::analyze;
 use super::{GenerateOptions, PlannerBackend};
 use crate::attack::indicators::indicators;
 use crate::attack::responses;
+use crate::attack::sigma::SplitMix;
 use crate::attack::Catalog;
 use crate::incident::intake::{seed004, IntakeOptions};
 use crate::plan::{PlanOptions, Planner};
@@ -75,7 +76,7 @@ pub fn synth_incidents(opts: &SynthIncidentOptions) -> Result<Value, SynthError>
     let backend = PlannerBackend::default();
     let mut gen_opts = GenerateOptions::default();
     gen_opts.assemble.created = Some("2026-01-01T00:00:00.000Z".into());
-    let mut rng = SplitMix(opts.seed ^ 0x5ca1_ab1e);
+    let mut rng = SplitMix::new(opts.seed ^ 0x5ca1_ab1e);
     let mut records = Vec::with_capacity(opts.count);
     let mut attempts = 0;
     while records.len() < opts.count && attempts < opts.count * 4 {
@@ -162,8 +163,8 @@ fn pick<'a>(rng: &mut SplitMix, items: &[&'a str]) -> &'a str {
 
 fn uuid_from(rng: &mut SplitMix) -> String {
     let mut bytes = [0u8; 16];
-    bytes[..8].copy_from_slice(&rng.next().to_le_bytes());
-    bytes[8..].copy_from_slice(&rng.next().to_le_bytes());
+    bytes[..8].copy_from_slice(&rng.next_u64().to_le_bytes());
+    bytes[8..].copy_from_slice(&rng.next_u64().to_le_bytes());
     uuid::Builder::from_random_bytes(bytes).into_uuid().to_string()
 }
 
@@ -198,27 +199,6 @@ fn record_value(r: DatasetRecord) -> Value {
         "ground_truth_mitigations": r.ground_truth_mitigations,
         "playbook": r.playbook,
     }})
-}
-
-/// SplitMix64: small, seeded, good enough to draw names and numbers.
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next() % n as u64) as usize
-        }
-    }
 }
 
 #[cfg(test)]

@@ -834,20 +834,7 @@ mod tests {
     use super::*;
     use crate::generate::{draft_json_schema, parse_draft};
 
-    /// A small deterministic generator for the walks (no rand dependency).
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^ (z >> 31)
-        }
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
-        }
-    }
+    use crate::attack::sigma::SplitMix as Rng;
 
     fn accepts(grammar: &DraftGrammar, text: &str) -> bool {
         let mut s = grammar.start();
@@ -862,7 +849,7 @@ mod tests {
     /// A random walk: each step picks a random byte among those the machine accepts and the
     /// budget allows; returns the text and whether it finished.
     fn walk(grammar: &DraftGrammar, seed: u64, budget: usize, mut check: impl FnMut(&DraftState, usize)) -> Vec<u8> {
-        let mut rng = Rng(seed);
+        let mut rng = Rng::new(seed);
         let mut state = grammar.start();
         let mut out = Vec::new();
         // Bias towards closing quotes and structure now and then, so walks are not all strings.
@@ -1086,7 +1073,7 @@ mod tests {
         let vocabulary = toy_vocabulary();
         let (trie, grammar) = TokenTrie::new(&vocabulary, DraftGrammar::draft().unwrap()).unwrap();
         assert_eq!(trie.len(), vocabulary.len() - 1, "the empty token is left out");
-        let mut rng = Rng(7);
+        let mut rng = Rng::new(7);
         let min = grammar.start().min_completion(&grammar);
         for seed in 0..8 {
             let budget = min + 300;

@@ -173,47 +173,9 @@ pub fn parameter_shapes(c: &EncoderConfig) -> Vec<(String, Vec<usize>)> {
     out
 }
 
-/// A small deterministic PRNG (SplitMix64) for initialization, shuffling and dropout masks:
-/// training must repeat exactly for a seed, and candle's CPU generator cannot be seeded.
-#[derive(Debug, Clone)]
-pub(crate) struct SplitMix64(u64);
-
-impl SplitMix64 {
-    pub(crate) fn new(seed: u64) -> Self {
-        SplitMix64(seed)
-    }
-
-    pub(crate) fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    pub(crate) fn next_f32(&mut self) -> f32 {
-        (self.next_u64() >> 40) as f32 / (1u64 << 24) as f32
-    }
-
-    /// Uniform in 0..n (n > 0).
-    pub(crate) fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
-    }
-
-    /// Standard normal (Box-Muller).
-    pub(crate) fn normal(&mut self) -> f32 {
-        let u1 = (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
-        let u2 = (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
-        ((-2.0 * (1.0 - u1).ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()) as f32
-    }
-
-    pub(crate) fn shuffle<T>(&mut self, items: &mut [T]) {
-        for i in (1..items.len()).rev() {
-            items.swap(i, self.below(i + 1));
-        }
-    }
-}
+/// The seeded generator for initialization, shuffling and dropout masks: training must repeat
+/// exactly for a seed, and candle's CPU generator cannot be seeded.
+pub(crate) use crate::attack::sigma::SplitMix as SplitMix64;
 
 /// Inverted dropout with masks from [`SplitMix64`]; only the training path passes one.
 pub(crate) struct Dropout {
