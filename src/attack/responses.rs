@@ -40,6 +40,7 @@ use super::is_technique_id;
 /// Every knowledge file, embedded: (path relative to `playbooks/responses/`, contents). A unit test
 /// checks that this table lists exactly the `.json` files of the directory.
 pub const FILES: &[(&str, &str)] = &[
+    ("baseline.json", include_str!("../../playbooks/responses/baseline.json")),
     ("T1003.json", include_str!("../../playbooks/responses/T1003.json")),
     ("T1018.json", include_str!("../../playbooks/responses/T1018.json")),
     ("T1021.json", include_str!("../../playbooks/responses/T1021.json")),
@@ -325,7 +326,13 @@ pub enum LoadError {
 pub struct ResponseLibrary {
     techniques: BTreeMap<String, ResponseKnowledge>,
     threat_types: BTreeMap<String, ResponseKnowledge>,
+    baseline: Option<ResponseKnowledge>,
 }
+
+/// The path of the baseline file: the standard host-level response (kill, block, delete, lock,
+/// reset, scan) per operating system, which the playbook planner adds to every technique's
+/// knowledge. Its `threat_type` is `baseline`; it may hold any number of actions.
+pub const BASELINE_FILE: &str = "baseline.json";
 
 /// The embedded library, loaded and checked once.
 ///
@@ -349,6 +356,10 @@ impl ResponseLibrary {
                 serde_json::from_str(text).map_err(|source| LoadError::Parse { file: path.to_string(), source })?;
             check_knowledge(path, &knowledge)
                 .map_err(|problem| LoadError::Invalid { file: path.to_string(), problem })?;
+            if *path == BASELINE_FILE {
+                lib.baseline = Some(knowledge);
+                continue;
+            }
             let (map, key) = match (&knowledge.technique_id, &knowledge.threat_type) {
                 (Some(t), None) => (&mut lib.techniques, t.clone()),
                 (None, Some(t)) => (&mut lib.threat_types, t.clone()),
@@ -372,6 +383,11 @@ impl ResponseLibrary {
     /// Fallback knowledge for a classifier threat type (`sql_injection`, `malware`, ...).
     pub fn for_threat_type(&self, threat_type: &str) -> Option<&ResponseKnowledge> {
         self.threat_types.get(threat_type.trim())
+    }
+
+    /// The baseline host response ([`BASELINE_FILE`]), when the files had one.
+    pub fn baseline(&self) -> Option<&ResponseKnowledge> {
+        self.baseline.as_ref()
     }
 
     /// Every technique's knowledge, by id.
@@ -442,7 +458,13 @@ pub fn check_title(title: &str) -> Result<(), String> {
 fn check_knowledge(path: &str, k: &ResponseKnowledge) -> Result<(), String> {
     let stem = path.rsplit('/').next().unwrap_or(path).trim_end_matches(".json");
     let in_threat_dir = path.starts_with("threat-types/");
+    let baseline = path == BASELINE_FILE;
     match (&k.technique_id, &k.threat_type) {
+        (None, Some(t)) if baseline => {
+            if t != "baseline" {
+                return Err(format!("threat_type of {BASELINE_FILE} is `baseline`, not `{t}`"));
+            }
+        }
         (Some(t), None) if !in_threat_dir => {
             if !is_technique_id(t) {
                 return Err(format!("technique_id `{t}` is not of the form Txxxx or Txxxx.yyy"));
@@ -478,7 +500,7 @@ fn check_knowledge(path: &str, k: &ResponseKnowledge) -> Result<(), String> {
             return Err(format!("setting `{}` is listed twice", s.name));
         }
     }
-    if !(4..=8).contains(&k.actions.len()) {
+    if !baseline && !(4..=8).contains(&k.actions.len()) {
         return Err(format!("has {} actions; 4 to 8 are required", k.actions.len()));
     }
     let mut ids = BTreeSet::new();
@@ -854,7 +876,7 @@ mod tests {
     }
 
     fn all_knowledge() -> Vec<&'static ResponseKnowledge> {
-        library().techniques().chain(library().threat_types()).collect()
+        library().techniques().chain(library().threat_types()).chain(library().baseline()).collect()
     }
 
     #[test]
@@ -863,7 +885,8 @@ mod tests {
         // placeholders within acts_on and settings, destructive => approval, expect on verification.
         let lib = ResponseLibrary::from_files(FILES).unwrap_or_else(|e| panic!("{e}"));
         assert!(lib.technique_count() >= 60, "only {} techniques", lib.technique_count());
-        assert_eq!(lib.techniques().count() + lib.threat_types().count(), FILES.len());
+        assert!(lib.baseline().is_some(), "the baseline file loads");
+        assert_eq!(lib.techniques().count() + lib.threat_types().count() + 1, FILES.len());
     }
 
     #[test]

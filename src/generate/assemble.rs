@@ -159,15 +159,27 @@ pub fn assemble(
         let wid = ids.make("while-condition", "until-clean");
         let body = ids.make("action", "sweep");
         w.add(&wid, while_step(&body));
-        w.add(
-            &body,
-            json!({"type": "action", "name": "Sweep the affected hosts for remaining traces",
+        let sweep = match &draft.sweep {
+            // The backend's concrete scan, reporting whether anything is left.
+            Some(step) => {
+                let target = (step.command_type != CommandType::Manual).then(|| targets.for_step(step));
+                let agent = if target.is_some() { &soc } else { &commander };
+                let mut v = action_step(step, agent, target.as_deref(), &escalate);
+                let why = v["description"].as_str().unwrap_or("").trim_end().to_owned();
+                v["description"] = json!(format!("{why} Repeated until nothing is found; sets __threat_present__."));
+                v.as_object_mut().map(|o| (o.remove("on_success"), o.remove("on_failure")));
+                v["out_args"] = json!(["__threat_present__"]);
+                v["on_completion"] = json!(wid);
+                v
+            }
+            None => json!({"type": "action", "name": "Sweep the affected hosts for remaining traces",
                    "description": "Re-runs detection (EDR full scan, the incident's indicators) on the affected hosts and removes what is left; sets __threat_present__.",
                    "agent": soc,
                    "commands": [{"type": "manual", "command": "Run a full EDR scan and search for the incident's indicators on the affected hosts; remove what remains and set __threat_present__."}],
                    "out_args": ["__threat_present__"],
                    "on_completion": wid}),
-        );
+        };
+        w.add(&body, sweep);
         link(&mut w, &mut exits, &mut entry, &wid);
         exits.push(Exit::Completion(wid));
     }

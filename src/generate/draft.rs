@@ -32,6 +32,11 @@ pub struct PlaybookDraft {
     /// recorded in the playbook for reviewers. Never part of the shape asked for.
     #[serde(skip)]
     pub repairs: Vec<String>,
+    /// The step the repeat-until-clean loop runs (a full malware scan of the host), when the
+    /// backend knows a concrete one; else the loop runs a generic sweep. Never part of the shape
+    /// asked for.
+    #[serde(skip)]
+    pub sweep: Option<DraftStep>,
 }
 
 /// One response step of a draft.

@@ -4,9 +4,9 @@
 
 use super::draft::{DraftStep, PlaybookDraft};
 use super::{Backend, GenerateError, GenerationContext, Provenance};
-use crate::attack::responses::{CommandType, Platform};
+use crate::attack::responses::{CommandType, Phase, Platform};
 use crate::incident::ObservableKind;
-use crate::plan::{Plan, Step};
+use crate::plan::{Plan, PlannedAction, Step};
 
 /// What the planner backend keeps of a plan.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,7 +49,9 @@ pub fn draft_from_plan(
     opts: &PlannerBackendOptions,
 ) -> Result<PlaybookDraft, GenerateError> {
     let plan = ctx.plan;
-    let chosen = choose_steps(plan, opts.max_steps);
+    let (baseline, sweep) = baseline_steps(plan);
+    let merged = merge_baseline(plan, &baseline);
+    let chosen = choose_steps(plan, &merged, opts.max_steps);
     if chosen.is_empty() {
         let why = if plan.notes.is_empty() {
             "no technique or threat type was mapped".to_owned()
@@ -66,6 +68,7 @@ pub fn draft_from_plan(
         .map(|o| o.value.clone())
         .or_else(|| ctx.incident.events.iter().find_map(|e| e.host.clone()));
     let steps = chosen.iter().map(|s| draft_step(s, host.as_deref(), opts)).collect();
+    let sweep = sweep.map(|s| draft_step(&s, host.as_deref(), opts));
     let lead = plan.techniques.first().map(|t| format!("{} ({})", t.name, t.id));
     let name = match &lead {
         Some(t) => format!("Respond to {t}: {}", ctx.incident.title),
@@ -77,27 +80,204 @@ pub fn draft_from_plan(
         ctx.incident.description.trim(),
         if techniques.is_empty() { "the incident's threat type".to_owned() } else { techniques.join(", ") }
     );
-    Ok(PlaybookDraft { name: cut(&name, 200), description: description.trim().to_owned(), steps, repairs: Vec::new() })
+    Ok(PlaybookDraft {
+        name: cut(&name, 200),
+        description: description.trim().to_owned(),
+        steps,
+        repairs: Vec::new(),
+        sweep,
+    })
+}
+
+/// The plan's baseline host response as steps (attributed to the lead technique), without
+/// actions the incident gives no value for, and its full scan apart: that one is what the
+/// repeat-until-clean loop runs.
+fn baseline_steps(plan: &Plan) -> (Vec<Step>, Option<Step>) {
+    let techniques: Vec<String> = plan.techniques.iter().take(1).map(|t| t.id.clone()).collect();
+    let mut steps = Vec::new();
+    let mut sweep = None;
+    for a in plan.baseline.iter().flat_map(|b| &b.actions) {
+        let mut a = a.clone();
+        // The baseline acts on every linked value of a kind, and a log names files the adversary
+        // only read (/etc/os-release) and the servers it abused (w3wp): only what looks like the
+        // adversary's own is deleted or killed.
+        let keep: Option<fn(&str) -> bool> = match intent(&a) {
+            Some((Verb::Delete, Some(ObservableKind::FilePath))) => Some(looks_dropped),
+            Some((Verb::Kill, Some(ObservableKind::Process))) => Some(|p| !is_service_host(p)),
+            _ => None,
+        };
+        if let (Some(keep), Some(kind)) = (keep, a.acts_on.first().map(|k| k.as_str())) {
+            a.commands.retain(|c| c.targets.get(kind).is_some_and(|v| keep(v)));
+            a.observables.retain(|o| keep(&o.value));
+        }
+        let is_sweep = a.phase == Phase::Verification && a.acts_on.is_empty() && intent(&a) == Some((Verb::Scan, None));
+        let step = Step { number: 0, techniques: techniques.clone(), action: a };
+        if is_sweep {
+            sweep.get_or_insert(step);
+        } else if step.action.missing.is_empty() && !step.action.commands.is_empty() {
+            steps.push(step);
+        }
+    }
+    (steps, sweep)
+}
+
+/// A path where an adversary's dropped file lives (temporary, download, user-writable, web or
+/// staging directories) or a file of an executable or archive type; never a system
+/// configuration file or a log.
+fn looks_dropped(path: &str) -> bool {
+    let p = path.to_ascii_lowercase().replace('\\', "/");
+    const NEVER: &[&str] = &["/etc/", "/var/log/", "/windows/system32/config/", "/proc/", "/sys/"];
+    if NEVER.iter().any(|n| p.starts_with(n) || p.contains(&format!(":{n}"))) {
+        return false;
+    }
+    const STAGING: &[&str] = &[
+        "/tmp/",
+        "/var/tmp/",
+        "/dev/shm/",
+        "/downloads/",
+        "/appdata/",
+        "/programdata/",
+        "/temp/",
+        "/users/public/",
+        "/perflogs/",
+        "/var/www/",
+        "/inetpub/",
+        "/home/",
+        "/root/",
+        "/startup/",
+        "/opt/",
+        "/srv/",
+    ];
+    const TYPES: &[&str] = &[
+        ".exe", ".dll", ".ps1", ".bat", ".cmd", ".vbs", ".js", ".jse", ".hta", ".lnk", ".scr", ".sh", ".py", ".pl",
+        ".elf", ".so", ".bin", ".php", ".jsp", ".jspx", ".asp", ".aspx", ".war", ".jar", ".zip", ".rar", ".7z", ".tar",
+        ".gz", ".iso", ".img", ".msi", ".docm", ".xlsm",
+    ];
+    STAGING.iter().any(|d| p.contains(d)) || TYPES.iter().any(|t| p.ends_with(t))
+}
+
+/// Processes that serve the business (web, database, mail servers, the desktop shell, browsers):
+/// killing one stops the service, not the adversary, who only abused it.
+fn is_service_host(process: &str) -> bool {
+    const HOSTS: &[&str] = &[
+        "explorer",
+        "w3wp",
+        "httpd",
+        "apache2",
+        "nginx",
+        "php-fpm",
+        "java",
+        "tomcat",
+        "node",
+        "sqlservr",
+        "mysqld",
+        "postgres",
+        "oracle",
+        "sshd",
+        "dns",
+        "named",
+        "exchange",
+        "outlook",
+        "chrome",
+        "msedge",
+        "firefox",
+        "teams",
+        "winword",
+        "excel",
+        "powerpnt",
+        "dockerd",
+        "containerd",
+        "kubelet",
+    ];
+    let name = process.rsplit(['/', '\\']).next().unwrap_or(process).to_ascii_lowercase();
+    let name = name.strip_suffix(".exe").unwrap_or(&name);
+    HOSTS.contains(&name)
+}
+
+/// What a step does, coarsely: a verb class and the kind of object it acts on first. Two steps
+/// with the same intent do the same thing, perhaps by different means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verb {
+    Kill,
+    Block,
+    Delete,
+    Disable,
+    Reset,
+    Scan,
+}
+
+fn intent(a: &PlannedAction) -> Option<(Verb, Option<ObservableKind>)> {
+    let title = a.title.as_deref().unwrap_or(&a.name).to_ascii_lowercase();
+    let first = title.split_whitespace().next().unwrap_or("");
+    let verb = match first {
+        "kill" | "terminate" => Verb::Kill,
+        "block" | "drop" | "deny" | "sinkhole" => Verb::Block,
+        "delete" | "remove" => Verb::Delete,
+        "disable" | "lock" => Verb::Disable,
+        "reset" | "rotate" | "expire" => Verb::Reset,
+        "scan" | "run" if title.contains("scan") => Verb::Scan,
+        _ => return None,
+    };
+    Some((verb, a.acts_on.first().copied()))
+}
+
+/// The plan's steps with the baseline merged in: each baseline step comes first in its phase
+/// (the standard immediate action), unless a technique's own host command does the same thing
+/// (kept instead: it is more specific); a technique's manual step for the same purpose gives way
+/// to the concrete baseline command.
+fn merge_baseline(plan: &Plan, baseline: &[Step]) -> Vec<Step> {
+    let host_level = |t: CommandType| matches!(t, CommandType::Bash | CommandType::Powershell | CommandType::Ssh);
+    let os = plan.baseline.as_ref().map(|b| b.os);
+    let fits_os = |s: &Step| os.is_none_or(|os| s.action.platform == os || !is_os(s.action.platform));
+    let mut added = Vec::new();
+    let mut replaced = Vec::new();
+    for b in baseline {
+        let Some(want) = intent(&b.action) else { continue };
+        let same: Vec<&Step> = plan.steps.iter().filter(|s| intent(&s.action) == Some(want)).collect();
+        let covered = same.iter().any(|s| {
+            host_level(s.action.command_type)
+                && fits_os(s)
+                && s.action.missing.is_empty()
+                && !s.action.commands.is_empty()
+        });
+        if covered {
+            continue;
+        }
+        replaced.extend(same.iter().filter(|s| s.action.command_type == CommandType::Manual).map(|s| s.number));
+        added.push(b.clone());
+    }
+    let mut out = Vec::new();
+    for phase in Phase::ALL {
+        out.extend(added.iter().filter(|b| b.action.phase == phase).cloned());
+        out.extend(plan.steps.iter().filter(|s| s.action.phase == phase && !replaced.contains(&s.number)).cloned());
+    }
+    out
+}
+
+fn is_os(p: Platform) -> bool {
+    matches!(p, Platform::Linux | Platform::Windows | Platform::Macos)
 }
 
 /// The plan's steps to keep: in plan order, at most `max`, every phase represented. Steps that
 /// could not be rendered for lack of an observable (no domain seen, so no domain to block) are
 /// left out while renderable ones remain: they are not specific to this incident.
-fn choose_steps(plan: &Plan, max: usize) -> Vec<&Step> {
+fn choose_steps<'p>(plan: &Plan, steps: &'p [Step], max: usize) -> Vec<&'p Step> {
     // Steps for an operating system the incident does not show are out (PowerShell logging for a
-    // Linux web server), unless the incident shows none.
-    let seen = &plan.incident.platforms_seen;
+    // Linux web server), unless the incident shows none; then the one its words or techniques
+    // point to decides, when they point to one.
+    let inferred: Vec<Platform> = plan.baseline.iter().filter(|b| !b.os_default).map(|b| b.os).collect();
+    let seen = if plan.incident.platforms_seen.is_empty() { &inferred } else { &plan.incident.platforms_seen };
     let fits = |s: &&Step| {
         seen.is_empty()
             || matches!(s.action.platform, Platform::Any | Platform::Network | Platform::Cloud)
             || seen.contains(&s.action.platform)
     };
-    let fitting: Vec<&Step> = plan.steps.iter().filter(fits).collect();
+    let fitting: Vec<&Step> = steps.iter().filter(fits).collect();
     let renderable: Vec<&Step> = fitting.iter().copied().filter(|s| s.action.missing.is_empty()).collect();
     let pool: Vec<&Step> = match (renderable.is_empty(), fitting.is_empty()) {
         (false, _) => renderable,
         (true, false) => fitting,
-        (true, true) => plan.steps.iter().collect(),
+        (true, true) => steps.iter().collect(),
     };
     if pool.len() <= max {
         return pool;

@@ -80,7 +80,12 @@ pub struct Pools {
 impl Pools {
     /// The pools for a technique whose evidence is `evidence`.
     pub fn for_technique(incident: &Incident, evidence: &[Evidence], max_values: usize) -> Pools {
-        let events: HashSet<Option<usize>> = evidence.iter().map(|e| e.event).collect();
+        Pools::for_events(incident, &evidence.iter().map(|e| e.event).collect(), max_values)
+    }
+
+    /// The pools linked to `events` (indexes into the incident's events; `None` is the title and
+    /// description).
+    pub fn for_events(incident: &Incident, events: &HashSet<Option<usize>>, max_values: usize) -> Pools {
         let mut by_kind: BTreeMap<ObservableKind, Vec<ActionObservable>> = BTreeMap::new();
         for kind in ObservableKind::ALL {
             let all: Vec<_> = incident.observables_of(kind).collect();
