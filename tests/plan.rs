@@ -276,7 +276,7 @@ fn hostile_observable_values_are_never_rendered() {
     assert!(file_refused["reason"].as_str().unwrap().contains("single quote"), "{file_refused}");
     // A plain process is acted on, lsass never.
     let kill = step(plan, "kill-process");
-    assert_eq!(commands(&kill["action"]), ["Stop-Process -Name 'mimikatz' -Force"]);
+    assert_eq!(commands(&kill["action"]), ["taskkill /F /T /IM 'mimikatz.exe'"]);
     assert!(kill["action"]["skipped"].as_array().unwrap().iter().any(|s| s["targets"]["process"] == "lsass"));
     // The terminal never receives the escape sequence hidden in a value.
     let (code, out, _) = cli(&["plan", HOSTILE]);

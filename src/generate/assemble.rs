@@ -64,6 +64,10 @@ impl Default for AssembleOptions {
     }
 }
 
+/// The order phases run in: recovery (restoring and hardening) only once verification and the
+/// repeat-until-clean scan say the hosts are clean.
+const RESPONSE_ORDER: [Phase; 4] = [Phase::Containment, Phase::Eradication, Phase::Verification, Phase::Recovery];
+
 /// The identity every generated playbook is created by.
 pub const CREATED_BY: &str = "identity--5f0c6a4e-2d7b-4c1e-9a3f-6b8d0e2c4a17";
 
@@ -83,9 +87,9 @@ pub fn assemble(
     let soc = ids.make("organization", "soc");
     let commander = ids.make("individual", "commander");
 
-    // Steps in phase order; the draft's order within a phase.
+    // Steps in response order; the draft's order within a phase.
     let mut ordered: Vec<&DraftStep> = draft.steps.iter().collect();
-    ordered.sort_by_key(|s| s.phase);
+    ordered.sort_by_key(|s| RESPONSE_ORDER.iter().position(|p| *p == s.phase));
 
     let mut w = Workflow::default();
     let start = ids.make("start", "start");
@@ -110,8 +114,59 @@ pub fn assemble(
     // step: the responder decides once, and the response reads as one chain.
     let destructive: Vec<&str> = ordered.iter().filter(|s| s.destructive).map(|s| s.name.as_str()).collect();
     let first_destructive = ordered.iter().position(|s| s.destructive);
+    // After eradication and its verification: repeat the scan until the threat is gone, then
+    // decide on the result (clean: recovery; not clean: escalate).
+    let check_clean = |w: &mut Workflow, exits: &mut Vec<Exit>, entry: &mut Option<String>, targets: &mut Targets| {
+        if opts.repeat_until_clean {
+            let wid = ids.make("while-condition", "until-clean");
+            let body = ids.make("action", "sweep");
+            w.add(&wid, while_step(&body));
+            let sweep = match &draft.sweep {
+                // The backend's concrete scan, reporting whether anything is left.
+                Some(step) => {
+                    let target = (step.command_type != CommandType::Manual).then(|| targets.for_step(step));
+                    let agent = if target.is_some() { &soc } else { &commander };
+                    let mut v = action_step(step, agent, target.as_deref(), &escalate);
+                    let why = v["description"].as_str().unwrap_or("").trim_end().to_owned();
+                    v["description"] =
+                        json!(format!("{why} Repeated until nothing is found; sets __threat_present__."));
+                    v.as_object_mut().map(|o| (o.remove("on_success"), o.remove("on_failure")));
+                    v["out_args"] = json!(["__threat_present__"]);
+                    v["on_completion"] = json!(wid);
+                    v
+                }
+                None => json!({"type": "action", "name": "Sweep the affected hosts for remaining traces",
+                       "description": "Re-runs detection (EDR full scan, the incident's indicators) on the affected hosts and removes what is left; sets __threat_present__.",
+                       "agent": soc,
+                       "commands": [{"type": "manual", "command": "Run a full EDR scan and search for the incident's indicators on the affected hosts; remove what remains and set __threat_present__."}],
+                       "out_args": ["__threat_present__"],
+                       "on_completion": wid}),
+            };
+            w.add(&body, sweep);
+            link(w, exits, entry, &wid);
+            exits.push(Exit::Completion(wid));
+        }
+        if opts.verify_condition {
+            let cid = ids.make("if-condition", "verified");
+            w.add(
+                &cid,
+                json!({"type": "if-condition", "name": "Check if the host is clean",
+                       "description": "The verification steps set __incident_clean__; anything else than a clean result goes to the incident commander.",
+                       "condition": "__incident_clean__:value = 'true'",
+                       "on_false": escalate}),
+            );
+            link(w, exits, entry, &cid);
+            exits.push(Exit::True(cid));
+        }
+    };
     let mut index = 0usize;
-    for phase in Phase::ALL {
+    let mut checked = false;
+    for phase in RESPONSE_ORDER {
+        if phase == Phase::Recovery {
+            // Recovery starts once the hosts are known to be clean.
+            check_clean(&mut w, &mut exits, &mut entry, &mut targets);
+            checked = true;
+        }
         let steps: Vec<&DraftStep> = ordered.iter().copied().filter(|s| s.phase == phase).collect();
         if steps.is_empty() {
             continue;
@@ -139,7 +194,7 @@ pub fn assemble(
             let par = ids.make("parallel", phase.as_str());
             w.add(
                 &par,
-                json!({"type": "parallel", "name": format!("Run the {} steps at once", phase.as_str()),
+                json!({"type": "parallel", "name": format!("Run the {} steps in parallel", phase.as_str()),
                        "description": "These steps act on different objects and do not depend on each other.",
                        "next_steps": action_ids}),
             );
@@ -154,45 +209,8 @@ pub fn assemble(
             exits.push(Exit::Action(action_ids[action_ids.len() - 1].clone(), escalate.clone()));
         }
     }
-    // After the response: repeat the clean-up until the threat is gone, then decide on the result.
-    if opts.repeat_until_clean {
-        let wid = ids.make("while-condition", "until-clean");
-        let body = ids.make("action", "sweep");
-        w.add(&wid, while_step(&body));
-        let sweep = match &draft.sweep {
-            // The backend's concrete scan, reporting whether anything is left.
-            Some(step) => {
-                let target = (step.command_type != CommandType::Manual).then(|| targets.for_step(step));
-                let agent = if target.is_some() { &soc } else { &commander };
-                let mut v = action_step(step, agent, target.as_deref(), &escalate);
-                let why = v["description"].as_str().unwrap_or("").trim_end().to_owned();
-                v["description"] = json!(format!("{why} Repeated until nothing is found; sets __threat_present__."));
-                v.as_object_mut().map(|o| (o.remove("on_success"), o.remove("on_failure")));
-                v["out_args"] = json!(["__threat_present__"]);
-                v["on_completion"] = json!(wid);
-                v
-            }
-            None => json!({"type": "action", "name": "Sweep the affected hosts for remaining traces",
-                   "description": "Re-runs detection (EDR full scan, the incident's indicators) on the affected hosts and removes what is left; sets __threat_present__.",
-                   "agent": soc,
-                   "commands": [{"type": "manual", "command": "Run a full EDR scan and search for the incident's indicators on the affected hosts; remove what remains and set __threat_present__."}],
-                   "out_args": ["__threat_present__"],
-                   "on_completion": wid}),
-        };
-        w.add(&body, sweep);
-        link(&mut w, &mut exits, &mut entry, &wid);
-        exits.push(Exit::Completion(wid));
-    }
-    if opts.verify_condition {
-        let cid = ids.make("if-condition", "verified");
-        w.add(
-            &cid,
-            json!({"type": "if-condition", "name": "Is the incident contained and clean?",
-                   "description": "The verification steps set __incident_clean__; anything else than a clean result goes to the incident commander.",
-                   "condition": "__incident_clean__:value = 'true'",
-                   "on_true": end, "on_false": escalate}),
-        );
-        link(&mut w, &mut exits, &mut entry, &cid);
+    if !checked {
+        check_clean(&mut w, &mut exits, &mut entry, &mut targets);
     }
     // Whatever is still open ends the playbook.
     for e in exits.drain(..) {
@@ -262,6 +280,8 @@ enum Exit {
     Action(String, String),
     /// A step with `on_completion` (start, parallel, while-condition).
     Completion(String),
+    /// An if-condition's `on_true`.
+    True(String),
 }
 
 #[derive(Default)]
@@ -287,6 +307,11 @@ impl Workflow {
                     s["on_completion"] = json!(next);
                 }
             }
+            Exit::True(id) => {
+                if let Some(s) = self.steps.get_mut(id) {
+                    s["on_true"] = json!(next);
+                }
+            }
         }
     }
 
@@ -308,7 +333,7 @@ fn chain(w: &mut Workflow, ids: &[String], escalate: &str) {
 }
 
 fn while_step(body: &str) -> Value {
-    json!({"type": "while-condition", "name": "Repeat the sweep while traces remain",
+    json!({"type": "while-condition", "name": "Repeat the scan until the host is clean",
            "description": "The eradication and sweep steps report __threat_present__; the sweep runs again until nothing is left.",
            "condition": "__threat_present__:value = 'true'",
            "on_true": body})

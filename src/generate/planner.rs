@@ -204,6 +204,7 @@ enum Verb {
     Disable,
     Reset,
     Scan,
+    Patch,
 }
 
 fn intent(a: &PlannedAction) -> Option<(Verb, Option<ObservableKind>)> {
@@ -216,6 +217,7 @@ fn intent(a: &PlannedAction) -> Option<(Verb, Option<ObservableKind>)> {
         "disable" | "lock" => Verb::Disable,
         "reset" | "rotate" | "expire" => Verb::Reset,
         "scan" | "run" if title.contains("scan") => Verb::Scan,
+        "patch" | "update" | "upgrade" => Verb::Patch,
         _ => return None,
     };
     Some((verb, a.acts_on.first().copied()))
@@ -246,12 +248,101 @@ fn merge_baseline(plan: &Plan, baseline: &[Step]) -> Vec<Step> {
         replaced.extend(same.iter().filter(|s| s.action.command_type == CommandType::Manual).map(|s| s.number));
         added.push(b.clone());
     }
-    let mut out = Vec::new();
+    let mut out: Vec<Step> = Vec::new();
     for phase in Phase::ALL {
+        let start = out.len();
         out.extend(added.iter().filter(|b| b.action.phase == phase).cloned());
         out.extend(plan.steps.iter().filter(|s| s.action.phase == phase && !replaced.contains(&s.number)).cloned());
+        out[start..].sort_by_key(|s| response_order(&s.action));
+    }
+    for s in &mut out {
+        if intent(&s.action) == Some((Verb::Kill, Some(ObservableKind::Process))) {
+            // The adversary's own binary first, the system tool it abused after: the payload is
+            // what must stop, and a reviewer reads the first command first.
+            s.action.commands.sort_by_key(|c| c.targets.get("process").is_some_and(|p| is_system_tool(p)));
+        }
     }
     out
+}
+
+/// Interpreters, script hosts and admin tools that ship with the OS, which adversaries run
+/// ("living off the land"): a kill step lists the adversary's own binaries before them.
+fn is_system_tool(process: &str) -> bool {
+    const TOOLS: &[&str] = &[
+        "cmd",
+        "powershell",
+        "pwsh",
+        "wscript",
+        "cscript",
+        "mshta",
+        "rundll32",
+        "regsvr32",
+        "certutil",
+        "bitsadmin",
+        "wmic",
+        "wmiprvse",
+        "msiexec",
+        "schtasks",
+        "reg",
+        "net",
+        "net1",
+        "whoami",
+        "fodhelper",
+        "eventvwr",
+        "sdclt",
+        "vssadmin",
+        "wbadmin",
+        "bcdedit",
+        "nltest",
+        "conhost",
+        "dllhost",
+        "taskhostw",
+        "sc",
+        "installutil",
+        "regasm",
+        "regsvcs",
+        "msbuild",
+        "bash",
+        "sh",
+        "dash",
+        "zsh",
+        "python",
+        "python3",
+        "perl",
+        "ruby",
+        "curl",
+        "wget",
+        "nc",
+        "ncat",
+        "ssh",
+        "sudo",
+        "find",
+        "crontab",
+        "base64",
+        "openssl",
+    ];
+    let name = process.rsplit(['/', '\\']).next().unwrap_or(process).to_ascii_lowercase();
+    let name = name.strip_suffix(".exe").unwrap_or(&name);
+    TOOLS.contains(&name)
+}
+
+/// Where a step goes in its phase, in the order responders act: block the adversary's traffic
+/// (reversible, so it needs no approval and goes first), isolate, collect evidence, the rest,
+/// disable accounts, and kill processes last, right before eradication deletes their files;
+/// in eradication, deletion first; in recovery, credential resets first. Ties keep plan order.
+fn response_order(a: &PlannedAction) -> u8 {
+    let title = a.title.as_deref().unwrap_or(&a.name).to_ascii_lowercase();
+    let first = title.split_whitespace().next().unwrap_or("");
+    match (a.phase, intent(a).map(|i| i.0), first) {
+        (Phase::Containment, Some(Verb::Block), _) => 0,
+        (Phase::Containment, _, "isolate") => 1,
+        (Phase::Containment, _, "collect" | "capture" | "preserve") => 2,
+        (Phase::Containment, Some(Verb::Disable), _) => 4,
+        (Phase::Containment, Some(Verb::Kill), _) => 5,
+        (Phase::Eradication, Some(Verb::Delete), _) => 0,
+        (Phase::Recovery, Some(Verb::Reset), _) => 0,
+        _ => 3,
+    }
 }
 
 fn is_os(p: Platform) -> bool {
@@ -273,7 +364,9 @@ fn choose_steps<'p>(plan: &Plan, steps: &'p [Step], max: usize) -> Vec<&'p Step>
             || seen.contains(&s.action.platform)
     };
     let fitting: Vec<&Step> = steps.iter().filter(fits).collect();
-    let renderable: Vec<&Step> = fitting.iter().copied().filter(|s| s.action.missing.is_empty()).collect();
+    // Renderable: the command came out for at least one target (none when a kind is missing
+    // or when the guard refused every value).
+    let renderable: Vec<&Step> = fitting.iter().copied().filter(|s| !s.action.commands.is_empty()).collect();
     let pool: Vec<&Step> = match (renderable.is_empty(), fitting.is_empty()) {
         (false, _) => renderable,
         (true, false) => fitting,
@@ -321,6 +414,13 @@ fn draft_step(step: &Step, incident_host: Option<&str>, opts: &PlannerBackendOpt
                 }
             })
             .collect();
+        let missing = if missing.is_empty() {
+            // Every value of the kinds was refused by the guard (a system directory, a
+            // critical process): the target is still to be found.
+            a.acts_on.iter().map(|k| format!("the {}", k.as_str().replace('_', " "))).collect()
+        } else {
+            missing
+        };
         format!("Identify {} involved in this incident, then: {}.", missing.join(" and "), a.name.trim_end_matches('.'))
     } else {
         a.commands.iter().take(opts.max_commands).map(|c| c.command.replace('\n', " ")).collect::<Vec<_>>().join("\n")

@@ -202,7 +202,10 @@ fn json_shape_is_stable() {
     let plan = planner(PlanOptions::default()).plan(&windows_incident());
     let v = serde_json::to_value(&plan).unwrap();
     let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(keys, ["incident", "mapping", "techniques", "steps", "dropped", "missing_settings", "notes"]);
+    assert_eq!(
+        keys,
+        ["incident", "mapping", "techniques", "steps", "dropped", "missing_settings", "notes", "baseline"]
+    );
     let t = &v["techniques"][0];
     let phases: Vec<&str> = t["actions"].as_object().unwrap().keys().map(String::as_str).collect();
     assert_eq!(phases, ["containment", "eradication", "recovery", "verification"]);
@@ -237,4 +240,44 @@ fn json_shape_is_stable() {
 fn truncate_counts_characters() {
     assert_eq!(truncate("abcdef", 10), "abcdef");
     assert_eq!(truncate("ééééééé", 5), "éé...");
+}
+
+/// An incident from free text, read as the intake reads it.
+fn text_incident(text: &str) -> Incident {
+    let report = read_auto(text.as_bytes(), &IntakeOptions::default()).expect("text read");
+    report.incidents[0].clone()
+}
+
+#[test]
+fn os_is_inferred_from_what_the_incident_shows_then_its_words_then_attack() {
+    let catalog = Catalog::embedded();
+    let (os, why) = infer_os(&windows_incident(), &[], catalog);
+    assert_eq!(os, Platform::Windows, "{why}");
+    let linux = text_incident("The web server ran a bash one-liner from cron that downloaded a miner with wget.");
+    assert_eq!(infer_os(&linux, &[], catalog).0, Platform::Linux);
+    let windows = text_incident("An Office macro spawned powershell and wrote a Run key for persistence.");
+    assert_eq!(infer_os(&windows, &[], catalog).0, Platform::Windows);
+    // `rdp` inside `wordpress` is no Windows cue; with no cue at all Linux is the default.
+    let (os, why) = infer_os(&text_incident("Suspicious activity on the wordpress site."), &[], catalog);
+    assert_eq!((os, why.as_str()), (Platform::Linux, OS_DEFAULT_REASON));
+    assert!(contains_word("ran evil.exe now", ".exe") && !contains_word("an .executable", ".exe"));
+}
+
+#[test]
+fn baseline_is_planned_for_the_inferred_os_and_honours_the_filters() {
+    let plan = planner(PlanOptions::default()).plan(&windows_incident());
+    let baseline = plan.baseline.as_ref().expect("a mapped incident gets a baseline");
+    assert_eq!(baseline.os, Platform::Windows);
+    assert!(!baseline.os_default);
+    assert!(baseline.actions.iter().all(|a| a.platform == Platform::Windows || a.platform == Platform::Any));
+    let kill = baseline.actions.iter().find(|a| a.id == "kill-process-windows").expect("kill planned");
+    assert!(kill.commands.iter().any(|c| c.command.contains("mimikatz")), "{:?}", kill.commands);
+    // The baseline is not part of the merged steps.
+    assert!(plan.steps.iter().all(|s| s.action.knowledge != "baseline"));
+    let safe = planner(PlanOptions { include_destructive: false, ..PlanOptions::default() }).plan(&windows_incident());
+    let safe = safe.baseline.expect("baseline");
+    assert!(!safe.actions.is_empty() && safe.actions.iter().all(|a| !a.destructive), "{:?}", safe.actions);
+    // Nothing mapped, nothing planned.
+    let none = planner(PlanOptions::default()).plan_techniques(&windows_incident(), &[]);
+    assert!(none.baseline.is_none());
 }
