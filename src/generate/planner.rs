@@ -157,7 +157,8 @@ fn looks_dropped(path: &str) -> bool {
 }
 
 /// Processes that serve the business (web, database, mail servers, the desktop shell, browsers):
-/// killing one stops the service, not the adversary, who only abused it.
+/// killing one stops the service, not the adversary, who only abused it. (An Office application
+/// is not one: the document it holds open is often the malicious part.)
 fn is_service_host(process: &str) -> bool {
     const HOSTS: &[&str] = &[
         "explorer",
@@ -177,14 +178,10 @@ fn is_service_host(process: &str) -> bool {
         "dns",
         "named",
         "exchange",
-        "outlook",
         "chrome",
         "msedge",
         "firefox",
         "teams",
-        "winword",
-        "excel",
-        "powerpnt",
         "dockerd",
         "containerd",
         "kubelet",
@@ -257,6 +254,7 @@ fn merge_baseline(plan: &Plan, baseline: &[Step]) -> Vec<Step> {
     }
     for s in &mut out {
         if intent(&s.action) == Some((Verb::Kill, Some(ObservableKind::Process))) {
+            s.action.commands.retain(|c| !c.targets.get("process").is_some_and(|p| is_service_host(p)));
             // The adversary's own binary first, the system tool it abused after: the payload is
             // what must stop, and a reviewer reads the first command first.
             s.action.commands.sort_by_key(|c| c.targets.get("process").is_some_and(|p| is_system_tool(p)));
@@ -521,4 +519,71 @@ fn is_technique_id(t: &str) -> bool {
 
 fn cut(s: &str, max: usize) -> String {
     super::prompt::prefix_within(s, max).to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::generate::GenerationContext;
+    use crate::incident::intake::{read_auto, IntakeOptions};
+    use crate::plan::{PlanOptions, Planner};
+
+    fn draft_for(text: &str) -> PlaybookDraft {
+        let report = read_auto(text.as_bytes(), &IntakeOptions::default()).expect("text read");
+        let incident = &report.incidents[0];
+        let plan = Planner::embedded(PlanOptions::default()).plan(incident);
+        draft_from_plan(&GenerationContext { incident, plan: &plan }, &PlannerBackendOptions::default())
+            .expect("a draft")
+    }
+
+    #[test]
+    fn dropped_files_and_service_hosts_are_told_apart() {
+        for p in ["/tmp/.x/miner", "/var/tmp/k.sh", r"C:\Users\ann\AppData\Local\Temp\elev.exe", "/opt/app/evil.so"] {
+            assert!(looks_dropped(p), "{p}");
+        }
+        for p in ["/etc/os-release", "/etc/cron.d/job", "/var/log/auth.log", r"C:\Windows\System32\config\SAM"] {
+            assert!(!looks_dropped(p), "{p}");
+        }
+        assert!(is_service_host("w3wp.exe") && is_service_host(r"C:\Windows\explorer.exe") && is_service_host("nginx"));
+        assert!(!is_service_host("kworkerds") && !is_service_host("elev.exe"));
+        assert!(is_system_tool("powershell.exe") && is_system_tool("/usr/bin/curl") && !is_system_tool("elev"));
+    }
+
+    #[test]
+    fn baseline_gives_concrete_host_commands_for_the_incident_os() {
+        let draft = draft_for(
+            "Cryptominer on web-01: a bash one-liner from cron fetched /tmp/.x/kworkerds with wget from \
+             203.0.113.9 and started it; the process kworkerds.exe? no: kworkerds runs as www-data and mines to \
+             pool.example.net.",
+        );
+        let commands: Vec<&str> = draft.steps.iter().map(|s| s.command.as_str()).collect();
+        let all = commands.join("\n");
+        assert!(all.contains("iptables -A INPUT -s 203.0.113.9 -j DROP"), "{all}");
+        assert!(all.contains("rm -f '/tmp/.x/kworkerds'") || all.contains("/tmp/.x/kworkerds"), "{all}");
+        assert!(!all.contains("New-NetFirewallRule") && !all.contains("taskkill"), "Linux incident: {all}");
+        // One block of the address on the host, not the baseline's and the technique's both.
+        assert_eq!(all.matches("iptables -A INPUT -s 203.0.113.9").count(), 1, "{all}");
+        let sweep = draft.sweep.as_ref().expect("the loop runs a concrete scan");
+        assert_eq!(sweep.command_type, CommandType::Bash);
+        assert!(sweep.command.starts_with("clamscan"), "{}", sweep.command);
+        // Block first (reversible, no approval), and within containment the kills last.
+        assert_eq!(draft.steps[0].phase, Phase::Containment);
+        assert!(draft.steps[0].name.starts_with("Block"), "{:?}", draft.steps[0].name);
+    }
+
+    #[test]
+    fn windows_incident_gets_windows_commands() {
+        let draft = draft_for(
+            "EDR alert on WS-22: explorer.exe opened winword.exe, whose macro spawned powershell.exe -enc ... which downloaded \
+             C:\\Users\\ann\\AppData\\Local\\Temp\\elev.exe from 198.51.100.7 and ran it; elev.exe beacons to \
+             198.51.100.7 every 60 s.",
+        );
+        let all: Vec<&str> = draft.steps.iter().map(|s| s.command.as_str()).collect();
+        let all = all.join("\n");
+        assert!(all.contains("New-NetFirewallRule -DisplayName 'Block 198.51.100.7'"), "{all}");
+        assert!(all.contains("taskkill /F /T /IM 'elev.exe'"), "{all}");
+        assert!(!all.contains("'explorer.exe'"), "the desktop shell is not killed: {all}");
+        assert!(!all.contains("iptables") && !all.contains("clamscan"), "Windows incident: {all}");
+        assert!(draft.sweep.as_ref().is_some_and(|s| s.command.starts_with("Start-MpScan")));
+    }
 }
