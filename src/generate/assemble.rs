@@ -462,7 +462,7 @@ fn variable_kind(kind: ObservableKind, value: &str) -> (&'static str, &'static s
     }
 }
 
-fn is_internal_ipv4(value: &str) -> bool {
+pub(super) fn is_internal_ipv4(value: &str) -> bool {
     match value.parse::<std::net::Ipv4Addr>() {
         Ok(ip) => ip.is_private() || ip.is_loopback() || ip.is_link_local(),
         Err(_) => false,

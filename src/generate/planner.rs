@@ -110,6 +110,17 @@ fn baseline_steps(plan: &Plan) -> (Vec<Step>, Option<Step>) {
             a.commands.retain(|c| c.targets.get(kind).is_some_and(|v| keep(v)));
             a.observables.retain(|o| keep(&o.value));
         }
+        if intent(&a) == Some((Verb::Block, Some(ObservableKind::Ipv4))) {
+            // Internal addresses in the evidence are usually the victims; when an outside address
+            // is there too, that one is the adversary's.
+            let external = |c: &crate::plan::RenderedCommand| {
+                c.targets.get("ipv4").is_some_and(|ip| !super::assemble::is_internal_ipv4(ip))
+            };
+            if a.commands.iter().any(external) {
+                a.commands.retain(external);
+                a.observables.retain(|o| !super::assemble::is_internal_ipv4(&o.value));
+            }
+        }
         let is_sweep = a.phase == Phase::Verification && a.acts_on.is_empty() && intent(&a) == Some((Verb::Scan, None));
         let step = Step { number: 0, techniques: techniques.clone(), action: a };
         if is_sweep {
@@ -153,7 +164,9 @@ fn looks_dropped(path: &str) -> bool {
         ".elf", ".so", ".bin", ".php", ".jsp", ".jspx", ".asp", ".aspx", ".war", ".jar", ".zip", ".rar", ".7z", ".tar",
         ".gz", ".iso", ".img", ".msi", ".docm", ".xlsm",
     ];
-    STAGING.iter().any(|d| p.contains(d)) || TYPES.iter().any(|t| p.ends_with(t))
+    // Something below the staging directory, not the directory itself (`/tmp/`).
+    let below = |d: &&str| p.find(*d).is_some_and(|at| p[at + d.len()..].trim_matches('/').len() > 0);
+    STAGING.iter().any(below) || TYPES.iter().any(|t| p.ends_with(t))
 }
 
 /// Processes that serve the business (web, database, mail servers, the desktop shell, browsers):
@@ -220,29 +233,39 @@ fn intent(a: &PlannedAction) -> Option<(Verb, Option<ObservableKind>)> {
     Some((verb, a.acts_on.first().copied()))
 }
 
-/// The plan's steps with the baseline merged in: each baseline step comes first in its phase
-/// (the standard immediate action), unless a technique's own host command does the same thing
-/// (kept instead: it is more specific); a technique's manual step for the same purpose gives way
-/// to the concrete baseline command.
+/// The plan's steps with the baseline merged in. A baseline step is left out when a host command
+/// of the lead technique (the declared or best-mapped one) does the same thing: that one is more
+/// specific. Otherwise it goes in, and takes the place of same-purpose steps that are manual, or
+/// that come from another mapped technique and act on no value it does not (a side technique's
+/// oddly named "remove hidden files" deleting the same payload).
 fn merge_baseline(plan: &Plan, baseline: &[Step]) -> Vec<Step> {
     let host_level = |t: CommandType| matches!(t, CommandType::Bash | CommandType::Powershell | CommandType::Ssh);
     let os = plan.baseline.as_ref().map(|b| b.os);
     let fits_os = |s: &Step| os.is_none_or(|os| s.action.platform == os || !is_os(s.action.platform));
+    let lead = plan.techniques.first().map(|t| t.id.as_str());
+    let concrete = |s: &Step| {
+        host_level(s.action.command_type) && fits_os(s) && s.action.missing.is_empty() && !s.action.commands.is_empty()
+    };
     let mut added = Vec::new();
     let mut replaced = Vec::new();
     for b in baseline {
         let Some(want) = intent(&b.action) else { continue };
         let same: Vec<&Step> = plan.steps.iter().filter(|s| intent(&s.action) == Some(want)).collect();
-        let covered = same.iter().any(|s| {
-            host_level(s.action.command_type)
-                && fits_os(s)
-                && s.action.missing.is_empty()
-                && !s.action.commands.is_empty()
-        });
-        if covered {
+        if same.iter().any(|s| concrete(s) && lead.is_some_and(|l| s.techniques.iter().any(|t| t == l))) {
             continue;
         }
-        replaced.extend(same.iter().filter(|s| s.action.command_type == CommandType::Manual).map(|s| s.number));
+        let values = |s: &Step| -> Vec<String> {
+            s.action.commands.iter().flat_map(|c| c.targets.values().cloned()).collect::<Vec<_>>()
+        };
+        let ours = values(b);
+        replaced.extend(
+            same.iter()
+                .filter(|s| {
+                    s.action.command_type == CommandType::Manual
+                        || (concrete(s) && !values(s).is_empty() && values(s).iter().all(|v| ours.contains(v)))
+                })
+                .map(|s| s.number),
+        );
         added.push(b.clone());
     }
     let mut out: Vec<Step> = Vec::new();
@@ -541,7 +564,14 @@ mod tests {
         for p in ["/tmp/.x/miner", "/var/tmp/k.sh", r"C:\Users\ann\AppData\Local\Temp\elev.exe", "/opt/app/evil.so"] {
             assert!(looks_dropped(p), "{p}");
         }
-        for p in ["/etc/os-release", "/etc/cron.d/job", "/var/log/auth.log", r"C:\Windows\System32\config\SAM"] {
+        for p in [
+            "/etc/os-release",
+            "/etc/cron.d/job",
+            "/var/log/auth.log",
+            r"C:\Windows\System32\config\SAM",
+            "/tmp/",
+            r"C:\Users\ann\AppData\",
+        ] {
             assert!(!looks_dropped(p), "{p}");
         }
         assert!(is_service_host("w3wp.exe") && is_service_host(r"C:\Windows\explorer.exe") && is_service_host("nginx"));
