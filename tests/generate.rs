@@ -196,29 +196,35 @@ fn synthetic_incidents_round_trip_through_eval_generate() {
     assert_eq!(metric("edge_recall"), 1.0);
 }
 
-/// The blind dev set (tests/fixtures/generate-dev-blind.json: 40 seed-004 records whose
-/// references were written by someone who saw none of our knowledge or code): every playbook is
-/// valid, and node recall stays above a floor a little under what the planner scores (0.111),
-/// so a regression in mapping, knowledge or assembly fails here.
-#[test]
-fn the_planner_keeps_its_figures_on_the_blind_dev_set() {
-    let (code, out, err) = common::cli(&[
-        "eval",
-        "generate",
-        "--data",
-        "tests/fixtures/generate-dev-blind.json",
-        "--json",
-        "--no-threat-model",
-    ]);
+/// Runs `eval generate` on a dev set and returns the report.
+fn eval_dev_set(path: &str) -> Value {
+    let (code, out, err) = common::cli(&["eval", "generate", "--data", path, "--json", "--no-threat-model"]);
     assert_eq!(code, 0, "{err}");
     let report: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(report["records"], 40);
     assert_eq!(report["validity_rate"], 1.0, "{:?}", report["failures"]);
-    let metric = |name: &str| {
-        report["scores"]["metrics"].as_array().unwrap().iter().find(|m| m["metric"] == name).unwrap()["mean"]
-            .as_f64()
-            .unwrap()
-    };
-    assert!(metric("node_recall") >= 0.09, "node recall {}", metric("node_recall"));
-    assert!(metric("mitigation_recall") >= 0.15, "mitigation recall {}", metric("mitigation_recall"));
+    report
+}
+
+fn mean(report: &Value, name: &str) -> f64 {
+    report["scores"]["metrics"].as_array().unwrap().iter().find(|m| m["metric"] == name).unwrap()["mean"]
+        .as_f64()
+        .unwrap()
+}
+
+/// The two blind dev sets, 40 seed-004 records each whose references were written by someone who
+/// saw none of our knowledge or code: tests/fixtures/generate-dev-blind.json (an analyst's
+/// detailed runbooks) and tests/fixtures/generate-dev-llm.json (imitating an LLM-generated
+/// dataset: generic names, some if/while/parallel structure, three malformed references). Every
+/// playbook is valid, and node and mitigation recall stay above floors a little under what the
+/// planner scores (0.209 / 0.207 and 0.212 / 0.220), so a regression in mapping, knowledge or
+/// assembly fails here.
+#[test]
+fn the_planner_keeps_its_figures_on_the_blind_dev_sets() {
+    for path in ["tests/fixtures/generate-dev-blind.json", "tests/fixtures/generate-dev-llm.json"] {
+        let report = eval_dev_set(path);
+        let (nodes, mitigations) = (mean(&report, "node_recall"), mean(&report, "mitigation_recall"));
+        assert!(nodes >= 0.18, "{path}: node recall {nodes}");
+        assert!(mitigations >= 0.18, "{path}: mitigation recall {mitigations}");
+    }
 }
