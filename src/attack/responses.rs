@@ -839,6 +839,7 @@ fn check_shape(kind: ObservableKind, value: &str) -> Result<(), String> {
         | ObservableKind::Process
         | ObservableKind::CommandLine
         | ObservableKind::RegistryKey => value.len() <= 4096,
+        ObservableKind::Pid => (1..=10).contains(&value.len()) && value.bytes().all(|b| b.is_ascii_digit()),
     };
     if ok {
         Ok(())
@@ -868,6 +869,7 @@ mod tests {
             ("command_line", "powershell.exe -nop -w hidden -enc SQBFAFgA"),
             ("cve", "CVE-2024-3400"),
             ("registry_key", r"HKCU\Software\Microsoft\Windows\CurrentVersion\Run\Updater"),
+            ("pid", "6412"),
             ("idp_url", "https://idp.example.org/api/v1/"),
         ]
         .into_iter()

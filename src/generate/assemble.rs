@@ -459,6 +459,7 @@ fn variable_kind(kind: ObservableKind, value: &str) -> (&'static str, &'static s
         ObservableKind::CommandLine => ("observed_command", "string"),
         ObservableKind::Cve => ("cve", "string"),
         ObservableKind::RegistryKey => ("registry_key", "string"),
+        ObservableKind::Pid => ("process_id", "integer"),
     }
 }
 

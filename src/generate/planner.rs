@@ -129,6 +129,10 @@ fn baseline_steps(plan: &Plan) -> (Vec<Step>, Option<Step>) {
             steps.push(step);
         }
     }
+    // A kill by the id the logs give is the precise one: the kill by name gives way to it.
+    if steps.iter().any(|s| intent(&s.action) == Some((Verb::Kill, Some(ObservableKind::Pid)))) {
+        steps.retain(|s| intent(&s.action) != Some((Verb::Kill, Some(ObservableKind::Process))));
+    }
     (steps, sweep)
 }
 

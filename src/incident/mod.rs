@@ -150,11 +150,14 @@ pub enum ObservableKind {
     CommandLine,
     Cve,
     RegistryKey,
+    /// A process id named in the text (`PID 6412`, `pid=6412`, `process id 6412`): the exact
+    /// process to stop when a log gives it (`kill -9 {{pid}}`).
+    Pid,
 }
 
 impl ObservableKind {
     /// Every kind, in the order summaries list them.
-    pub const ALL: [ObservableKind; 15] = [
+    pub const ALL: [ObservableKind; 16] = [
         ObservableKind::Ipv4,
         ObservableKind::Ipv6,
         ObservableKind::Domain,
@@ -170,6 +173,7 @@ impl ObservableKind {
         ObservableKind::CommandLine,
         ObservableKind::Cve,
         ObservableKind::RegistryKey,
+        ObservableKind::Pid,
     ];
 
     /// The serialized name (`ipv4`, `file_path`, ...), also the placeholder name in commands.
@@ -190,6 +194,7 @@ impl ObservableKind {
             ObservableKind::CommandLine => "command_line",
             ObservableKind::Cve => "cve",
             ObservableKind::RegistryKey => "registry_key",
+            ObservableKind::Pid => "pid",
         }
     }
 

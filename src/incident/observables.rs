@@ -83,6 +83,20 @@ static UNIX_PATH: LazyLock<Regex> = LazyLock::new(|| re(r"/[A-Za-z0-9._+@%~-]+(?
 
 /// A Windows executable named in text (`winupd.exe`, `C:\\Temp\\svc_upd.exe`): the process an
 /// analyst stops. The name must start with a letter, digit or underscore.
+/// A process id without leading zeros (`007` is `7`, `0` stays `0`).
+fn canonical_pid(digits: &str) -> String {
+    let trimmed = digits.trim_start_matches('0');
+    if trimmed.is_empty() {
+        "0".to_owned()
+    } else {
+        trimmed.to_owned()
+    }
+}
+
+/// A process id after the words that introduce one; the number is group 1.
+static PID: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?i)(?-u:\b)(?:pid|process[ _]?id)(?-u:\b)\s*(?:[:=#]\s*)?([0-9]{1,7})(?-u:\b)"));
+
 static EXECUTABLE: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)(?-u:\b)[a-z0-9_][a-z0-9_.-]{0,63}\.exe(?-u:\b)"));
 
 static DOMAIN_USER: LazyLock<Regex> =
@@ -552,6 +566,21 @@ impl<'a> Scan<'a> {
         self.users(out);
         self.hosts(out);
         self.command_lines(out);
+        self.pids(out);
+    }
+
+    /// Process ids: `PID 6412`, `pid=6412`, `ProcessId: 6412`, `process id 6412`.
+    fn pids(&mut self, out: &mut Vec<Hit>) {
+        for c in PID.captures_iter(self.t) {
+            let (Some(all), Some(m)) = (c.get(0), c.get(1)) else { continue };
+            // A parent's id names the process that started the adversary's, often a shell or
+            // a service: not one to kill.
+            let before = self.t[..all.start()].trim_end().to_ascii_lowercase();
+            if before.ends_with("parent") {
+                continue;
+            }
+            out.push(Hit::new(ObservableKind::Pid, Some(canonical_pid(m.as_str())), m.start(), m.end()));
+        }
     }
 
     fn urls(&mut self, out: &mut Vec<Hit>) {
@@ -1510,6 +1539,13 @@ mod tests {
         let blob = format!("{md5}{md5}ab");
         assert!(extract(&blob).iter().all(|f| !matches!(f.kind, Md5 | Sha1 | Sha256)));
         assert!(values(&format!("x{md5}"), Md5).is_empty());
+    }
+
+    #[test]
+    fn process_ids_after_their_words() {
+        let text = "kworkerds (PID 21877) and pid=44810, ProcessId: 7720, process id 9921; apid 5 and PID x";
+        assert_eq!(values(text, Pid), ["21877", "44810", "7720", "9921"]);
+        assert!(values("rapid 12 and pidgin 4, ppid 88, parent process id 884", Pid).is_empty());
     }
 
     #[test]

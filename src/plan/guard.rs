@@ -16,6 +16,7 @@
 //!   `/usr/lib64`, `/usr/libexec`, `/boot`, `/proc`, `/sys`, `/dev` (but not `/dev/shm/...`, a usual
 //!   staging place); top-level directories and second-level directories of `/home`, `/var`,
 //!   `/usr`, `/opt`, `/srv`, `/mnt`, `/media`; the account, sudo, host and ssh files of `/etc`;
+//! - process ids 0, 1 and 4 (the kernel's idle task, init, the Windows System process);
 //! - processes the OS cannot run without (`lsass`, `csrss`, `wininit`, `winlogon`, `smss`,
 //!   `services`, `svchost`, `system`, `init`, `systemd`, `kthreadd`, `launchd`);
 //! - built-in service principals (`SYSTEM`, `LOCAL SERVICE`, `NETWORK SERVICE`, with or without
@@ -121,6 +122,8 @@ pub fn protected(kind: ObservableKind, value: &str) -> Option<&'static str> {
             (ip.is_loopback() || ip.is_unspecified() || ip.is_multicast())
                 .then_some("a loopback, unspecified or multicast address")
         }),
+        ObservableKind::Pid => matches!(v.as_str(), "0" | "1" | "4")
+            .then_some("the kernel, init or the Windows System process (killing it stops the machine)"),
         ObservableKind::Host | ObservableKind::Domain => {
             (v == "localhost" || v == "localhost.localdomain").then_some("the local machine")
         }
