@@ -353,8 +353,9 @@ fn is_system_tool(process: &str) -> bool {
 
 /// Where a step goes in its phase, in the order responders act: block the adversary's traffic
 /// (reversible, so it needs no approval and goes first), isolate, collect evidence, the rest,
-/// disable accounts, and kill processes last, right before eradication deletes their files;
-/// in eradication, deletion first; in recovery, credential resets first. Ties keep plan order.
+/// disable accounts, and kill processes last (by id after by name), right before eradication
+/// deletes their files; in eradication, deletion first; in recovery, credential resets first.
+/// Ties keep plan order.
 fn response_order(a: &PlannedAction) -> u8 {
     let title = a.title.as_deref().unwrap_or(&a.name).to_ascii_lowercase();
     let first = title.split_whitespace().next().unwrap_or("");
@@ -363,6 +364,9 @@ fn response_order(a: &PlannedAction) -> u8 {
         (Phase::Containment, _, "isolate") => 1,
         (Phase::Containment, _, "collect" | "capture" | "preserve") => 2,
         (Phase::Containment, Some(Verb::Disable), _) => 4,
+        // The kill by process id last: it is the step that names the exact process, and the
+        // deletion of its files follows it.
+        (Phase::Containment, Some(Verb::Kill), _) if a.acts_on.first() == Some(&ObservableKind::Pid) => 6,
         (Phase::Containment, Some(Verb::Kill), _) => 5,
         (Phase::Eradication, Some(Verb::Delete), _) => 0,
         (Phase::Recovery, Some(Verb::Reset), _) => 0,
