@@ -217,7 +217,7 @@ fn mean(report: &Value, name: &str) -> f64 {
 /// detailed runbooks) and tests/fixtures/generate-dev-llm.json (imitating an LLM-generated
 /// dataset: generic names, some if/while/parallel structure, three malformed references). Every
 /// playbook is valid, and node and mitigation recall stay above floors a little under what the
-/// planner scores (0.265 / 0.231 and 0.212 / 0.220), so a regression in mapping, knowledge or
+/// planner scores (0.265 / 0.231 and 0.217 / 0.242), so a regression in mapping, knowledge or
 /// assembly fails here.
 #[test]
 fn the_planner_keeps_its_figures_on_the_blind_dev_sets() {
