@@ -169,7 +169,7 @@ fn looks_dropped(path: &str) -> bool {
         ".gz", ".iso", ".img", ".msi", ".docm", ".xlsm",
     ];
     // Something below the staging directory, not the directory itself (`/tmp/`).
-    let below = |d: &&str| p.find(*d).is_some_and(|at| p[at + d.len()..].trim_matches('/').len() > 0);
+    let below = |d: &&str| p.find(*d).is_some_and(|at| !p[at + d.len()..].trim_matches('/').is_empty());
     STAGING.iter().any(below) || TYPES.iter().any(|t| p.ends_with(t))
 }
 
@@ -203,9 +203,13 @@ fn is_service_host(process: &str) -> bool {
         "containerd",
         "kubelet",
     ];
+    HOSTS.contains(&image_name(process).as_str())
+}
+
+/// A process's image name as the lists above write it: no directory, no `.exe`, lower case.
+fn image_name(process: &str) -> String {
     let name = process.rsplit(['/', '\\']).next().unwrap_or(process).to_ascii_lowercase();
-    let name = name.strip_suffix(".exe").unwrap_or(&name);
-    HOSTS.contains(&name)
+    name.strip_suffix(".exe").map(str::to_owned).unwrap_or(name)
 }
 
 /// What a step does, coarsely: a verb class and the kind of object it acts on first. Two steps
@@ -346,9 +350,7 @@ fn is_system_tool(process: &str) -> bool {
         "base64",
         "openssl",
     ];
-    let name = process.rsplit(['/', '\\']).next().unwrap_or(process).to_ascii_lowercase();
-    let name = name.strip_suffix(".exe").unwrap_or(&name);
-    TOOLS.contains(&name)
+    TOOLS.contains(&image_name(process).as_str())
 }
 
 /// Where a step goes in its phase, in the order responders act: block the adversary's traffic

@@ -763,8 +763,9 @@ fn contains_word(text: &str, cue: &str) -> bool {
     let alnum = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
     let (check_before, check_after) = (alnum(cue.chars().next()), alnum(cue.chars().last()));
     text.match_indices(cue).any(|(at, _)| {
-        !(check_before && alnum(text[..at].chars().next_back()))
-            && !(check_after && alnum(text[at + cue.len()..].chars().next()))
+        let glued_before = check_before && alnum(text[..at].chars().next_back());
+        let glued_after = check_after && alnum(text[at + cue.len()..].chars().next());
+        !glued_before && !glued_after
     })
 }
 
