@@ -316,6 +316,23 @@ fn render_plan(out: &mut String, p: &Plan) {
             }
         }
     }
+    if let Some(b) = &p.baseline {
+        let _ = writeln!(
+            out,
+            "\nBaseline host response for {} ({}): the generator merges these with the steps",
+            cacao_forge::plan::platform_name(b.os),
+            b.os_reason
+        );
+        for a in &b.actions {
+            let rendered: Vec<String> = a.commands.iter().map(|c| clean(&c.command)).collect();
+            let what = if rendered.is_empty() {
+                "not rendered: no value in this incident".to_owned()
+            } else {
+                rendered.join(" | ")
+            };
+            let _ = writeln!(out, "  - {} [{}]: {what}", a.title.as_deref().unwrap_or(&a.name), a.phase.as_str());
+        }
+    }
     if !p.dropped.is_empty() {
         let _ = writeln!(out, "\nDropped ({}):", p.dropped.len());
         for d in &p.dropped {

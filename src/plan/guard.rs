@@ -20,7 +20,8 @@
 //! - processes the OS cannot run without (`lsass`, `csrss`, `wininit`, `winlogon`, `smss`,
 //!   `services`, `svchost`, `system`, `init`, `systemd`, `kthreadd`, `launchd`);
 //! - built-in service principals (`SYSTEM`, `LOCAL SERVICE`, `NETWORK SERVICE`, with or without
-//!   `NT AUTHORITY\`), computer accounts (`NAME$`) and `-`;
+//!   `NT AUTHORITY\`), the Unix superuser `root` (`pkill -u root` would kill the host), computer
+//!   accounts (`NAME$`) and `-`;
 //! - loopback, unspecified, broadcast and multicast addresses, and the host `localhost`.
 //!
 //! **Implausible** values, which cannot be what their kind says: a user, process or host name
@@ -106,6 +107,8 @@ pub fn protected(kind: ObservableKind, value: &str) -> Option<&'static str> {
             let bare = v.strip_prefix("nt authority\\").unwrap_or(&v);
             if SERVICE_PRINCIPALS.contains(&bare) {
                 Some("a built-in service principal")
+            } else if bare == "root" {
+                Some("the superuser (locking it or killing its processes takes the host down; handle it by hand)")
             } else if v.ends_with('$') {
                 Some("a computer account (disabling it breaks the machine's domain trust)")
             } else if v == "-" {
@@ -247,6 +250,10 @@ mod tests {
         assert!(protected(K::User, "WS-042$").is_some());
         assert!(protected(K::User, "-").is_some());
         assert!(protected(K::User, "alice").is_none());
+        assert!(protected(K::User, "root").is_some() && protected(K::User, "ROOT").is_some());
+        assert!(protected(K::User, "rootkit-ops").is_none());
+        assert!(protected(K::Pid, "4").is_some() && protected(K::Pid, "1").is_some());
+        assert!(protected(K::Pid, "6412").is_none());
         assert!(protected(K::Ipv4, "127.0.0.1").is_some());
         assert!(protected(K::Ipv4, "255.255.255.255").is_some());
         assert!(protected(K::Ipv4, "203.0.113.45").is_none());
