@@ -443,7 +443,7 @@ fn now() -> String {
 /// The variable name an observable kind gets (`__attacker_ip__`), and its CACAO type.
 fn variable_kind(kind: ObservableKind, value: &str) -> (&'static str, &'static str) {
     match kind {
-        ObservableKind::Ipv4 if is_internal_ipv4(value) => ("internal_ip", "ipv4-addr"),
+        ObservableKind::Ipv4 if crate::plan::baseline::is_internal_ipv4(value) => ("internal_ip", "ipv4-addr"),
         ObservableKind::Ipv4 => ("attacker_ip", "ipv4-addr"),
         ObservableKind::Ipv6 => ("ipv6_address", "ipv6-addr"),
         ObservableKind::Domain => ("suspicious_domain", "string"),
@@ -460,13 +460,6 @@ fn variable_kind(kind: ObservableKind, value: &str) -> (&'static str, &'static s
         ObservableKind::Cve => ("cve", "string"),
         ObservableKind::RegistryKey => ("registry_key", "string"),
         ObservableKind::Pid => ("process_id", "integer"),
-    }
-}
-
-pub(super) fn is_internal_ipv4(value: &str) -> bool {
-    match value.parse::<std::net::Ipv4Addr>() {
-        Ok(ip) => ip.is_private() || ip.is_loopback() || ip.is_link_local(),
-        Err(_) => false,
     }
 }
 

@@ -97,30 +97,7 @@ fn baseline_steps(plan: &Plan) -> (Vec<Step>, Option<Step>) {
     let mut steps = Vec::new();
     let mut sweep = None;
     for a in plan.baseline.iter().flat_map(|b| &b.actions) {
-        let mut a = a.clone();
-        // The baseline acts on every linked value of a kind, and a log names files the adversary
-        // only read (/etc/os-release) and the servers it abused (w3wp): only what looks like the
-        // adversary's own is deleted or killed.
-        let keep: Option<fn(&str) -> bool> = match intent(&a) {
-            Some((Verb::Delete, Some(ObservableKind::FilePath))) => Some(looks_dropped),
-            Some((Verb::Kill, Some(ObservableKind::Process))) => Some(|p| !is_service_host(p)),
-            _ => None,
-        };
-        if let (Some(keep), Some(kind)) = (keep, a.acts_on.first().map(|k| k.as_str())) {
-            a.commands.retain(|c| c.targets.get(kind).is_some_and(|v| keep(v)));
-            a.observables.retain(|o| keep(&o.value));
-        }
-        if intent(&a) == Some((Verb::Block, Some(ObservableKind::Ipv4))) {
-            // Internal addresses in the evidence are usually the victims; when an outside address
-            // is there too, that one is the adversary's.
-            let external = |c: &crate::plan::RenderedCommand| {
-                c.targets.get("ipv4").is_some_and(|ip| !super::assemble::is_internal_ipv4(ip))
-            };
-            if a.commands.iter().any(external) {
-                a.commands.retain(external);
-                a.observables.retain(|o| !super::assemble::is_internal_ipv4(&o.value));
-            }
-        }
+        let a = a.clone();
         let is_sweep = a.phase == Phase::Verification && a.acts_on.is_empty() && intent(&a) == Some((Verb::Scan, None));
         let step = Step { number: 0, techniques: techniques.clone(), action: a };
         if is_sweep {
@@ -134,82 +111,6 @@ fn baseline_steps(plan: &Plan) -> (Vec<Step>, Option<Step>) {
         steps.retain(|s| intent(&s.action) != Some((Verb::Kill, Some(ObservableKind::Process))));
     }
     (steps, sweep)
-}
-
-/// A path where an adversary's dropped file lives (temporary, download, user-writable, web or
-/// staging directories) or a file of an executable or archive type; never a system
-/// configuration file or a log.
-fn looks_dropped(path: &str) -> bool {
-    let p = path.to_ascii_lowercase().replace('\\', "/");
-    const NEVER: &[&str] = &["/etc/", "/var/log/", "/windows/system32/config/", "/proc/", "/sys/"];
-    if NEVER.iter().any(|n| p.starts_with(n) || p.contains(&format!(":{n}"))) {
-        return false;
-    }
-    const STAGING: &[&str] = &[
-        "/tmp/",
-        "/var/tmp/",
-        "/dev/shm/",
-        "/downloads/",
-        "/appdata/",
-        "/programdata/",
-        "/temp/",
-        "/users/public/",
-        "/perflogs/",
-        "/var/www/",
-        "/inetpub/",
-        "/home/",
-        "/root/",
-        "/startup/",
-        "/opt/",
-        "/srv/",
-    ];
-    const TYPES: &[&str] = &[
-        ".exe", ".dll", ".ps1", ".bat", ".cmd", ".vbs", ".js", ".jse", ".hta", ".lnk", ".scr", ".sh", ".py", ".pl",
-        ".elf", ".so", ".bin", ".php", ".jsp", ".jspx", ".asp", ".aspx", ".war", ".jar", ".zip", ".rar", ".7z", ".tar",
-        ".gz", ".iso", ".img", ".msi", ".docm", ".xlsm",
-    ];
-    // Something below the staging directory, not the directory itself (`/tmp/`).
-    let below = |d: &&str| p.find(*d).is_some_and(|at| !p[at + d.len()..].trim_matches('/').is_empty());
-    STAGING.iter().any(below) || TYPES.iter().any(|t| p.ends_with(t))
-}
-
-/// Processes that serve the business (web, database, mail servers, the desktop shell, browsers):
-/// killing one stops the service, not the adversary, who only abused it. (An Office application
-/// is not one: the document it holds open is often the malicious part.)
-fn is_service_host(process: &str) -> bool {
-    const HOSTS: &[&str] = &[
-        "explorer",
-        "w3wp",
-        "httpd",
-        "apache2",
-        "nginx",
-        "php-fpm",
-        "java",
-        "tomcat",
-        "node",
-        "sqlservr",
-        "mysqld",
-        "postgres",
-        "oracle",
-        "sshd",
-        "dns",
-        "named",
-        "exchange",
-        "chrome",
-        "msedge",
-        "firefox",
-        "teams",
-        "dockerd",
-        "containerd",
-        "kubelet",
-    ];
-    HOSTS.contains(&image_name(process).as_str())
-}
-
-/// A process's image name as the lists above write it: no directory, no `.exe`, lower case.
-fn image_name(process: &str) -> String {
-    let name = process.rsplit(['/', '\\']).next().unwrap_or(process).to_ascii_lowercase();
-    name.strip_suffix(".exe").map(str::to_owned).unwrap_or(name)
 }
 
 /// What a step does, coarsely: a verb class and the kind of object it acts on first. Two steps
@@ -285,7 +186,9 @@ fn merge_baseline(plan: &Plan, baseline: &[Step]) -> Vec<Step> {
     }
     for s in &mut out {
         if intent(&s.action) == Some((Verb::Kill, Some(ObservableKind::Process))) {
-            s.action.commands.retain(|c| !c.targets.get("process").is_some_and(|p| is_service_host(p)));
+            s.action
+                .commands
+                .retain(|c| !c.targets.get("process").is_some_and(|p| crate::plan::baseline::is_service_host(p)));
             // The adversary's own binary first, the system tool it abused after: the payload is
             // what must stop, and a reviewer reads the first command first.
             s.action.commands.sort_by_key(|c| c.targets.get("process").is_some_and(|p| is_system_tool(p)));
@@ -350,7 +253,7 @@ fn is_system_tool(process: &str) -> bool {
         "base64",
         "openssl",
     ];
-    TOOLS.contains(&image_name(process).as_str())
+    TOOLS.contains(&crate::plan::baseline::image_name(process).as_str())
 }
 
 /// Where a step goes in its phase, in the order responders act: block the adversary's traffic
@@ -570,22 +473,7 @@ mod tests {
     }
 
     #[test]
-    fn dropped_files_and_service_hosts_are_told_apart() {
-        for p in ["/tmp/.x/miner", "/var/tmp/k.sh", r"C:\Users\ann\AppData\Local\Temp\elev.exe", "/opt/app/evil.so"] {
-            assert!(looks_dropped(p), "{p}");
-        }
-        for p in [
-            "/etc/os-release",
-            "/etc/cron.d/job",
-            "/var/log/auth.log",
-            r"C:\Windows\System32\config\SAM",
-            "/tmp/",
-            r"C:\Users\ann\AppData\",
-        ] {
-            assert!(!looks_dropped(p), "{p}");
-        }
-        assert!(is_service_host("w3wp.exe") && is_service_host(r"C:\Windows\explorer.exe") && is_service_host("nginx"));
-        assert!(!is_service_host("kworkerds") && !is_service_host("elev.exe"));
+    fn system_tools_are_told_apart() {
         assert!(is_system_tool("powershell.exe") && is_system_tool("/usr/bin/curl") && !is_system_tool("elev"));
     }
 

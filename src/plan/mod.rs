@@ -39,6 +39,7 @@
 //!   Without a platform filter, a plan whose incident shows one operating system ([`platforms_seen`])
 //!   but has steps for another says so in its notes; nothing is dropped by guessing.
 
+pub mod baseline;
 pub mod guard;
 pub mod knowledge;
 pub mod targets;
@@ -52,6 +53,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 pub use crate::incident::input::{read_input, IncidentInput, InputError, InputKind};
+pub use baseline::{baseline_actions, infer_os, Baseline};
 pub use knowledge::{KnowledgeMatch, KnowledgeUsed, MitigationSource, PlannedMitigation};
 pub use targets::{ActionObservable, MissingValue, RenderedCommand, SkippedTarget};
 
@@ -107,19 +109,6 @@ pub struct Plan {
     /// with the steps, preferring a technique's own action for the same purpose.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub baseline: Option<Baseline>,
-}
-
-/// The baseline host response chosen for an incident.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Baseline {
-    /// The operating system the commands are for ([`infer_os`]).
-    pub os: Platform,
-    /// Why that operating system.
-    pub os_reason: String,
-    /// True when nothing in the incident told the operating system and `os` is the default.
-    pub os_default: bool,
-    /// In phase order.
-    pub actions: Vec<PlannedAction>,
 }
 
 impl Plan {
@@ -434,7 +423,7 @@ impl Planner<'_> {
         }
         let (os, os_reason) = infer_os(incident, &plan.techniques, self.catalog);
         let actions = baseline_actions(self.library, self.catalog, opts, incident, &plan, os);
-        let os_default = os_reason == OS_DEFAULT_REASON;
+        let os_default = os_reason == baseline::OS_DEFAULT_REASON;
         plan.baseline = Some(Baseline { os, os_reason, os_default, actions });
         if plan.steps.is_empty() && plan.techniques.iter().any(|t| t.knowledge.is_some()) {
             plan.notes.push("every action was removed by the filters (see dropped)".into());
@@ -543,33 +532,8 @@ impl Planner<'_> {
     }
 }
 
-/// The baseline host response ([`ResponseLibrary::baseline`]) for an incident whose hosts run
-/// `os`: its actions for `os` (and for `any`), acting on the observables linked to the plan's
-/// techniques (the events that are evidence for any of them), rendered like every other action.
-/// Actions the options filter out are left out; an action whose observable the incident lacks is
-/// returned with `missing` set, as in a plan.
-pub fn baseline_actions(
-    library: &ResponseLibrary,
-    catalog: &Catalog,
-    options: &PlanOptions,
-    incident: &Incident,
-    plan: &Plan,
-    os: Platform,
-) -> Vec<PlannedAction> {
-    let Some(k) = library.baseline() else { return Vec::new() };
-    let events: std::collections::HashSet<Option<usize>> =
-        plan.techniques.iter().flat_map(|t| t.evidence.iter().map(|e| e.event)).collect();
-    let pools = targets::Pools::for_events(incident, &events, options.max_values);
-    k.ordered_actions()
-        .into_iter()
-        .filter(|a| a.platform == os || a.platform == Platform::Any)
-        .filter(|a| filter_reason(a, options).is_none())
-        .map(|a| plan_action(catalog, options, k.key(), a, &pools))
-        .collect()
-}
-
 /// A knowledge action applied to the observables of `pools`.
-fn plan_action(
+pub(crate) fn plan_action(
     catalog: &Catalog,
     options: &PlanOptions,
     knowledge_key: &str,
@@ -642,131 +606,6 @@ pub fn platforms_seen(incident: &Incident) -> Vec<Platform> {
         out.push(Platform::Linux);
     }
     out
-}
-
-/// The operating system of the incident's hosts, for commands that exist per system, and why:
-/// the one [`platforms_seen`] shows; else the one the incident's words point to more (PowerShell,
-/// `.exe`, registry, Active Directory against bash, cron, `/etc`, sudo); else the one the mapped
-/// techniques are limited to in ATT&CK; else Linux.
-pub fn infer_os(incident: &Incident, techniques: &[PlannedTechnique], catalog: &Catalog) -> (Platform, String) {
-    let seen = platforms_seen(incident);
-    if let [one] = seen.as_slice() {
-        return (*one, format!("the incident shows {} paths or logs", platform_name(*one)));
-    }
-    let (windows, linux) = os_cues(incident);
-    if windows != linux {
-        let os = if windows > linux { Platform::Windows } else { Platform::Linux };
-        return (
-            os,
-            format!("the incident's words point to {} ({windows} Windows, {linux} Linux cues)", platform_name(os)),
-        );
-    }
-    for t in techniques {
-        let Some(tech) = catalog.technique(&t.id) else { continue };
-        let has = |name: &str| tech.platforms.iter().any(|p| p.eq_ignore_ascii_case(name));
-        match (has("Windows"), has("Linux")) {
-            (true, false) => return (Platform::Windows, format!("ATT&CK lists {} for Windows only", t.id)),
-            (false, true) => return (Platform::Linux, format!("ATT&CK lists {} for Linux and not Windows", t.id)),
-            _ => {}
-        }
-    }
-    (Platform::Linux, OS_DEFAULT_REASON.into())
-}
-
-const OS_DEFAULT_REASON: &str = "nothing tells; Linux is the default";
-
-/// Counts of words that point to Windows and to Linux hosts in the incident's text.
-fn os_cues(incident: &Incident) -> (usize, usize) {
-    const WINDOWS: &[&str] = &[
-        "powershell",
-        "cmd.exe",
-        ".exe",
-        ".dll",
-        ".ps1",
-        ".bat",
-        ".vbs",
-        ".lnk",
-        "registry",
-        "hklm",
-        "hkcu",
-        "windows",
-        "wmi",
-        "schtasks",
-        "rundll32",
-        "regsvr32",
-        "mshta",
-        "lsass",
-        "mimikatz",
-        "active directory",
-        "domain controller",
-        "rdp",
-        "psexec",
-        "event id",
-        "eventid",
-        "sysmon",
-        "defender",
-        "ntlm",
-        "kerberos",
-        "c:\\",
-        "%appdata%",
-        "%temp%",
-        "group policy",
-        "gpo",
-        "office macro",
-        "winrm",
-    ];
-    const LINUX: &[&str] = &[
-        "bash",
-        "/bin/",
-        "/etc/",
-        "/tmp/",
-        "/var/",
-        "/home/",
-        "cron",
-        "ssh",
-        "sudo",
-        "linux",
-        "ubuntu",
-        "centos",
-        "debian",
-        "rhel",
-        "systemd",
-        "systemctl",
-        ".sh",
-        "apache",
-        "nginx",
-        "chmod",
-        "wget",
-        "curl",
-        "iptables",
-        "auditd",
-        "/dev/shm",
-        "authorized_keys",
-        "shell script",
-        "kernel module",
-    ];
-    let mut text = format!("{} {}", incident.title, incident.description).to_lowercase();
-    for e in &incident.events {
-        text.push(' ');
-        text.push_str(&e.raw.to_lowercase());
-        if e.raw.is_empty() {
-            text.push_str(&e.details.to_lowercase());
-        }
-    }
-    let count = |cues: &[&str]| cues.iter().filter(|c| contains_word(&text, c)).count();
-    (count(WINDOWS), count(LINUX))
-}
-
-/// Whether `cue` occurs in `text` with no letter or digit glued to the ends of it that are
-/// letters or digits themselves (`rdp` is not in `wordpress`, `.exe` is in `evil.exe`).
-fn contains_word(text: &str, cue: &str) -> bool {
-    let alnum = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
-    let (check_before, check_after) = (alnum(cue.chars().next()), alnum(cue.chars().last()));
-    text.match_indices(cue).any(|(at, _)| {
-        let glued_before = check_before && alnum(text[..at].chars().next_back());
-        let glued_after = check_after && alnum(text[at + cue.len()..].chars().next());
-        !glued_before && !glued_after
-    })
 }
 
 /// A hint when no platform filter was given, the incident shows one operating system and steps

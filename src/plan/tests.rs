@@ -242,27 +242,6 @@ fn truncate_counts_characters() {
     assert_eq!(truncate("ééééééé", 5), "éé...");
 }
 
-/// An incident from free text, read as the intake reads it.
-fn text_incident(text: &str) -> Incident {
-    let report = read_auto(text.as_bytes(), &IntakeOptions::default()).expect("text read");
-    report.incidents[0].clone()
-}
-
-#[test]
-fn os_is_inferred_from_what_the_incident_shows_then_its_words_then_attack() {
-    let catalog = Catalog::embedded();
-    let (os, why) = infer_os(&windows_incident(), &[], catalog);
-    assert_eq!(os, Platform::Windows, "{why}");
-    let linux = text_incident("The web server ran a bash one-liner from cron that downloaded a miner with wget.");
-    assert_eq!(infer_os(&linux, &[], catalog).0, Platform::Linux);
-    let windows = text_incident("An Office macro spawned powershell and wrote a Run key for persistence.");
-    assert_eq!(infer_os(&windows, &[], catalog).0, Platform::Windows);
-    // `rdp` inside `wordpress` is no Windows cue; with no cue at all Linux is the default.
-    let (os, why) = infer_os(&text_incident("Suspicious activity on the wordpress site."), &[], catalog);
-    assert_eq!((os, why.as_str()), (Platform::Linux, OS_DEFAULT_REASON));
-    assert!(contains_word("ran evil.exe now", ".exe") && !contains_word("an .executable", ".exe"));
-}
-
 #[test]
 fn baseline_is_planned_for_the_inferred_os_and_honours_the_filters() {
     let plan = planner(PlanOptions::default()).plan(&windows_incident());
