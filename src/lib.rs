@@ -8,6 +8,7 @@
 
 pub mod attack;
 pub mod cacao;
+pub mod execute;
 pub mod finding;
 pub mod generate;
 pub mod incident;

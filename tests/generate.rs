@@ -4,6 +4,7 @@
 mod common;
 
 use cacao_forge::cacao::validate::Validator;
+use cacao_forge::execute::{Condition, Variables};
 use cacao_forge::generate::{generate, GenerateOptions, GenerationContext, PlannerBackend};
 use cacao_forge::incident::input::InputFormat;
 use cacao_forge::incident::intake::IntakeOptions;
@@ -69,6 +70,18 @@ fn sample_incidents_give_valid_specific_phased_playbooks() {
                 for t in a["targets"].as_array().into_iter().flatten() {
                     assert!(pb["target_definitions"].get(t.as_str().unwrap()).is_some());
                 }
+            }
+            // The executor can run the structure: variables load, and every condition parses in
+            // the condition language and reads only declared variables.
+            let variables = Variables::from_json(&pb["playbook_variables"], "/playbook_variables")
+                .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+            for s in steps_of(&pb, "if-condition").into_iter().chain(steps_of(&pb, "while-condition")) {
+                let cond = Condition::parse(s["condition"].as_str().unwrap())
+                    .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+                for v in cond.variables() {
+                    assert!(variables.get(&v).is_some(), "{}: {v} not declared", file.display());
+                }
+                assert!(cond.evaluate(&|name| variables.value(name)).is_ok());
             }
             assert!(pb["labels"].as_array().unwrap().iter().any(|l| l == "backend:planner"));
             assert!(pb["external_references"].as_array().is_some_and(|r| !r.is_empty()));
