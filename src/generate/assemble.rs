@@ -66,7 +66,8 @@ impl Default for AssembleOptions {
 
 /// The order phases run in: recovery (restoring and hardening) only once verification and the
 /// repeat-until-clean scan say the hosts are clean.
-const RESPONSE_ORDER: [Phase; 4] = [Phase::Containment, Phase::Eradication, Phase::Verification, Phase::Recovery];
+pub(crate) const RESPONSE_ORDER: [Phase; 4] =
+    [Phase::Containment, Phase::Eradication, Phase::Verification, Phase::Recovery];
 
 /// The identity every generated playbook is created by.
 pub const CREATED_BY: &str = "identity--5f0c6a4e-2d7b-4c1e-9a3f-6b8d0e2c4a17";

@@ -67,6 +67,10 @@ pub fn draft_from_plan(
         .find(|o| o.kind == ObservableKind::Host)
         .map(|o| o.value.clone())
         .or_else(|| ctx.incident.events.iter().find_map(|e| e.host.clone()));
+    // In the order the playbook runs them (recovery after verification), so the draft reads as
+    // the playbook does.
+    let mut chosen = chosen;
+    chosen.sort_by_key(|s| super::assemble::RESPONSE_ORDER.iter().position(|p| *p == s.action.phase));
     let steps = chosen.iter().map(|s| draft_step(s, host.as_deref(), opts)).collect();
     let sweep = sweep.map(|s| draft_step(&s, host.as_deref(), opts));
     let lead = plan.techniques.first().map(|t| format!("{} ({})", t.name, t.id));
