@@ -99,12 +99,24 @@ fn the_brute_force_incident_blocks_the_attacker_and_verifies() {
     assert_eq!(pb["playbook_variables"]["__attacker_ip__"]["value"], "203.0.113.45");
     assert_eq!(pb["playbook_variables"]["__attacker_ip__"]["type"], "ipv4-addr");
     assert_eq!(steps_of(&pb, "if-condition").len(), 1, "verification ends in a check");
-    // Destructive steps come after a manual approval.
+    // Destructive steps come after one manual approval: walking the chain from the start, the
+    // approval comes before the first destructive step, and leads straight to it.
+    let destructive = |id: &str| pb["workflow"][id]["description"].as_str().unwrap_or("").contains("Destructive");
     let approvals: Vec<&Value> =
         steps_of(&pb, "action").into_iter().filter(|a| a["name"].as_str().unwrap().starts_with("Approve")).collect();
-    let destructive =
-        steps_of(&pb, "action").iter().any(|a| a["description"].as_str().unwrap().contains("Destructive"));
-    assert_eq!(destructive, !approvals.is_empty());
+    assert_eq!(approvals.len(), 1, "this incident has destructive steps, so one approval");
+    let mut chain = Vec::new();
+    let mut at = pb["workflow_start"].as_str().unwrap();
+    while let Some(next) = pb["workflow"][at]["on_success"].as_str().or(pb["workflow"][at]["on_completion"].as_str()) {
+        if chain.contains(&next) {
+            break;
+        }
+        chain.push(next);
+        at = next;
+    }
+    let first_destructive = chain.iter().position(|id| destructive(id)).expect("a destructive step on the chain");
+    let approval = chain.iter().position(|id| pb["workflow"][*id]["name"] == approvals[0]["name"]).unwrap();
+    assert_eq!(approval + 1, first_destructive, "the approval leads straight to the first destructive step");
     // Same input, same playbook.
     assert_eq!(pb, generated(&incident));
 }
@@ -194,19 +206,32 @@ fn synthetic_incidents_round_trip_through_eval_generate() {
     let (code, _, err) =
         common::cli(&["synth", "incidents", "--count", "12", "--seed", "5", "-o", data.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
-    let (code, out, err) =
-        common::cli(&["eval", "generate", "--data", data.to_str().unwrap(), "--json", "--no-threat-model"]);
+    let out_dir = dir.path().join("out");
+    let (code, out, err) = common::cli(&[
+        "eval",
+        "generate",
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--json",
+        "--no-threat-model",
+    ]);
     assert_eq!(code, 0, "{err}");
     let report: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(report["records"], 12);
     assert_eq!(report["validity_rate"], 1.0);
-    let metric = |name: &str| {
-        report["scores"]["metrics"].as_array().unwrap().iter().find(|m| m["metric"] == name).unwrap()["mean"]
-            .as_f64()
-            .unwrap()
-    };
-    assert_eq!(metric("node_recall"), 1.0);
-    assert_eq!(metric("edge_recall"), 1.0);
+    for m in ["node_recall", "node_precision", "edge_recall", "edge_precision"] {
+        assert_eq!(mean(&report, m), 1.0, "{m}");
+    }
+    // Exactly the same workflow (the creation dates differ), record by record.
+    let dataset: Value = serde_json::from_str(&std::fs::read_to_string(&data).unwrap()).unwrap();
+    for record in dataset.as_array().unwrap() {
+        let (key, r) = record.as_object().unwrap().iter().next().unwrap();
+        let again: Value =
+            serde_json::from_str(&std::fs::read_to_string(out_dir.join(format!("{key}.json"))).unwrap()).unwrap();
+        assert_eq!(again["workflow"], r["playbook"]["workflow"], "{key}");
+    }
 }
 
 /// Runs `eval generate` on a dev set and returns the report.

@@ -9,6 +9,7 @@ use super::generate::{describe, detector, explain_failure, file_stem, Generation
 use super::{write_output, Outcome};
 use anyhow::Result;
 use cacao_forge::generate::analyze;
+use cacao_forge::generate::pipeline::judge_incident;
 use cacao_forge::workflow::render::{self, Format};
 use cacao_forge::workflow::{Analysis as GraphAnalysis, WorkflowGraph};
 use clap::Args;
@@ -39,13 +40,17 @@ pub fn run(args: AnalyzeArgs) -> Result<Outcome> {
         writeln!(out, "  {} events, {} observables", incident.events.len(), incident.observables.len())?;
         match analyze(incident, Some(&detector), &planner, backend.as_ref(), &options) {
             Ok(a) => {
-                if let Some(v) = &a.verdict {
-                    writeln!(
-                        out,
-                        "  threat model: {} ({:.2}), {} of {} texts judged threats",
-                        v.threat_type, v.confidence, v.threat_texts, v.texts
-                    )?;
-                }
+                // The pipeline consults the threat model only when the mapper finds nothing; the
+                // summary shows its verdict for every incident.
+                let v = match &a.verdict {
+                    Some(v) => v.clone(),
+                    None => judge_incident(&detector, incident)?,
+                };
+                writeln!(
+                    out,
+                    "  threat model: {} ({:.2}), {} of {} texts judged threats",
+                    v.threat_type, v.confidence, v.threat_texts, v.texts
+                )?;
                 for t in &a.plan.techniques {
                     writeln!(out, "  technique {} {} (score {:.2})", t.id, t.name, t.score)?;
                 }

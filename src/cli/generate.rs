@@ -265,6 +265,9 @@ pub fn run(args: GenerateArgs) -> Result<Outcome> {
     let backend = args.gen.backend.backend()?;
     let options = args.gen.backend.options()?;
     let detector = detector()?;
+    if let Some(dir) = &args.out_dir {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
     let mut failed = 0;
     for incident in &incidents {
         match analyze(incident, Some(&detector), &planner, backend.as_ref(), &options) {
@@ -272,7 +275,6 @@ pub fn run(args: GenerateArgs) -> Result<Outcome> {
                 let text = serde_json::to_string_pretty(&a.generated.playbook)? + "\n";
                 match &args.out_dir {
                     Some(dir) => {
-                        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
                         let path = dir.join(format!("{}.json", file_stem(&incident.id)));
                         write_output(Some(&path), &text)?;
                         eprintln!("{}: {}", incident.id, describe(&a, &path));

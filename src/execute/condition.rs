@@ -63,7 +63,7 @@ enum Expr {
     And(Box<Expr>, Box<Expr>),
     Not(Box<Expr>),
     Compare { left: Operand, op: Op, right: Operand, at: usize },
-    Test(Operand),
+    Test { operand: Operand, at: usize },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -342,10 +342,11 @@ impl Parser<'_> {
             self.depth -= 1;
             return Ok(inner);
         }
+        let left_at = self.at();
         let left = self.operand()?;
         let op = match self.peek() {
             Some(Tok::Op(op)) => *op,
-            _ => return Ok(Expr::Test(left)),
+            _ => return Ok(Expr::Test { operand: left, at: left_at }),
         };
         let at = self.at();
         self.pos += 1;
@@ -428,7 +429,7 @@ impl Expr {
                 left.variables(out);
                 right.variables(out);
             }
-            Expr::Test(o) => o.variables(out),
+            Expr::Test { operand, .. } => operand.variables(out),
         }
     }
 
@@ -437,13 +438,13 @@ impl Expr {
             Expr::Or(a, b) => Ok(a.eval(value)? || b.eval(value)?),
             Expr::And(a, b) => Ok(a.eval(value)? && b.eval(value)?),
             Expr::Not(a) => Ok(!a.eval(value)?),
-            Expr::Test(o) => match o.resolve(value)? {
+            Expr::Test { operand, at } => match operand.resolve(value)? {
                 Value::Bool(b) => Ok(b),
                 Value::Text(t) => as_bool(&t).ok_or_else(|| EvalError {
-                    at: o.at(),
+                    at: *at,
                     message: format!("`{t}` is not true or false, so it cannot stand alone as a condition"),
                 }),
-                other => Err(EvalError { at: o.at(), message: format!("{other:?} cannot stand alone as a condition") }),
+                other => Err(EvalError { at: *at, message: format!("{other:?} cannot stand alone as a condition") }),
             },
             Expr::Compare { left, op, right, at } => {
                 let (l, r) = (left.resolve(value)?, right.resolve(value)?);
@@ -459,13 +460,6 @@ impl Operand {
             Operand::Var { name, .. } if !out.contains(name) => out.push(name.clone()),
             Operand::List(items) => items.iter().for_each(|i| i.variables(out)),
             _ => {}
-        }
-    }
-
-    fn at(&self) -> usize {
-        match self {
-            Operand::Var { at, .. } => *at,
-            _ => 0,
         }
     }
 
@@ -655,6 +649,8 @@ mod tests {
     fn evaluation_errors() {
         assert!(eval("__missing__ = 1", &[]).unwrap_err().contains("__missing__ is not defined"));
         assert!(eval("__a__", &[("__a__", "maybe")]).unwrap_err().contains("not true or false"));
+        let c = Condition::parse("__a__ = 1 OR 'maybe'").unwrap();
+        assert_eq!(c.evaluate(&|_| Some("2".into())).unwrap_err().at, 13, "the literal's own position");
         assert!(eval("__a__ < true", &[("__a__", "x")]).unwrap_err().contains("does not order"));
     }
 

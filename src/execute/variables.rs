@@ -20,6 +20,8 @@ use serde_json::Value;
 /// Largest variable value accepted, in bytes (a captured command output is cut by the connector
 /// before it is stored).
 pub const MAX_VALUE_BYTES: usize = 1 << 20;
+/// Longest variable name recognised in a text, without the underscores around it.
+pub const MAX_NAME_BYTES: usize = 256;
 /// Most variables in one scope.
 pub const MAX_VARIABLES: usize = 10_000;
 
@@ -182,18 +184,16 @@ pub fn references(text: &str) -> Vec<Reference> {
     let mut i = 0;
     while let Some(off) = text[i..].find("__") {
         let start = i + off;
-        // The name runs to the next `__` after at least one name character.
+        // The run of name characters after the opening `__` (at most a name's length), and in it
+        // the longest prefix that ends in `__` and is a name.
         let body = start + 2;
-        let len = b[body..].iter().take_while(|c| c.is_ascii_alphanumeric() || **c == b'_' || **c == b'-').count();
-        // The longest run that ends in `__` and is a name.
+        let len = b[body..]
+            .iter()
+            .take(MAX_NAME_BYTES + 2)
+            .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_' || **c == b'-')
+            .count();
         let run = &text[start..body + len];
-        let mut end = None;
-        for k in (4..=run.len()).rev() {
-            if is_name(&run[..k]) {
-                end = Some(start + k);
-                break;
-            }
-        }
+        let end = run.rmatch_indices("__").map(|(k, _)| k + 2).find(|&k| is_name(&run[..k])).map(|k| start + k);
         match end {
             Some(e) => {
                 let glued_before = start > 0 && (b[start - 1].is_ascii_alphanumeric());
@@ -275,6 +275,13 @@ mod tests {
         assert_eq!(names, ["__x__", "__not_a__name__", "__z-1__"]);
         assert_eq!(&"a __x__:value"[refs[0].start..refs[0].end], "__x__:value");
         assert!(is_name("__a__") && !is_name("____") && !is_name("__a") && !is_name("___a__"));
+        // Long runs of name characters cost a name's length at most, and a name over the limit is
+        // not a reference.
+        assert!(references(&"_".repeat(200_000)).is_empty());
+        let long = format!("__{}__", "a".repeat(MAX_NAME_BYTES + 1));
+        assert!(references(&long).is_empty());
+        let fits = format!("__{}__", "a".repeat(MAX_NAME_BYTES));
+        assert_eq!(references(&fits).len(), 1);
     }
 
     #[test]

@@ -69,6 +69,11 @@ impl Default for AssembleOptions {
 pub(crate) const RESPONSE_ORDER: [Phase; 4] =
     [Phase::Containment, Phase::Eradication, Phase::Verification, Phase::Recovery];
 
+/// The name of the approval step the assembly adds before the first destructive step.
+pub const APPROVAL_STEP_NAME: &str = "Approve the destructive steps";
+/// The name of the escalation step the assembly adds (on_failure and workflow_exception).
+pub const ESCALATION_STEP_NAME: &str = "Escalate to the incident commander";
+
 /// The identity every generated playbook is created by.
 pub const CREATED_BY: &str = "identity--5f0c6a4e-2d7b-4c1e-9a3f-6b8d0e2c4a17";
 
@@ -161,12 +166,10 @@ pub fn assemble(
         }
     };
     let mut index = 0usize;
-    let mut checked = false;
     for phase in RESPONSE_ORDER {
         if phase == Phase::Recovery {
             // Recovery starts once the hosts are known to be clean.
             check_clean(&mut w, &mut exits, &mut entry, &mut targets);
-            checked = true;
         }
         let steps: Vec<&DraftStep> = ordered.iter().copied().filter(|s| s.phase == phase).collect();
         if steps.is_empty() {
@@ -210,9 +213,6 @@ pub fn assemble(
             exits.push(Exit::Action(action_ids[action_ids.len() - 1].clone(), escalate.clone()));
         }
     }
-    if !checked {
-        check_clean(&mut w, &mut exits, &mut entry, &mut targets);
-    }
     // Whatever is still open ends the playbook.
     for e in exits.drain(..) {
         w.set_link(&e, &end);
@@ -221,7 +221,7 @@ pub fn assemble(
     w.set_link(&Exit::Completion(start.clone()), &first);
     w.add(
         &escalate,
-        json!({"type": "action", "name": "Escalate to the incident commander",
+        json!({"type": "action", "name": ESCALATION_STEP_NAME,
                "description": "A step failed or verification did not come back clean: a human decides how to continue.",
                "agent": commander,
                "commands": [{"type": "manual", "command": "Review the failed step's output and the incident, then decide on further containment."}],
@@ -342,7 +342,7 @@ fn while_step(body: &str) -> Value {
 
 fn approval_step(destructive: &[&str], commander: &str) -> Value {
     json!({"type": "action",
-           "name": "Approve the destructive steps",
+           "name": APPROVAL_STEP_NAME,
            "description": format!("Next steps cannot be undone easily and need a human decision: {}.", destructive.join("; ")),
            "agent": commander,
            "commands": [{"type": "manual", "command": format!("Approve or reject: {}", destructive.join("; "))}]})

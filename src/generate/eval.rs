@@ -64,7 +64,7 @@ pub fn evaluate_generation(
         match result {
             Ok(a) => {
                 if let Some(dir) = out_dir {
-                    if !plain_file_name(&record.key) {
+                    if !crate::score::batch::is_plain_key(&record.key) {
                         failures.push((
                             record.key.clone(),
                             "the incident key is not a plain file name; not written".into(),
@@ -95,15 +95,9 @@ pub fn evaluate_generation(
         generated,
         validity_rate: if records.is_empty() { 0.0 } else { generated as f64 / records.len() as f64 },
         failures,
-        ms_mean: if times.is_empty() { 0.0 } else { times.iter().sum::<f64>() / times.len() as f64 },
+        ms_mean: crate::score::batch::mean(&times).unwrap_or(0.0),
         ms_median: sorted.get(sorted.len() / 2).copied().unwrap_or(0.0),
         ms_max: sorted.last().copied().unwrap_or(0.0),
         scores,
     })
-}
-
-/// Whether `<key>.json` is a file directly in the output directory: the same rule as the
-/// scorer's `read_candidate`, so every playbook written is found again.
-fn plain_file_name(key: &str) -> bool {
-    !key.is_empty() && key != "." && key != ".." && !key.contains(['/', '\\', '\0'])
 }

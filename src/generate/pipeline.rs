@@ -27,13 +27,12 @@ pub struct IncidentVerdict {
     /// Texts judged, and how many of them were threats.
     pub texts: usize,
     pub threat_texts: usize,
-    /// The verdict of the most confident threat text (or of the first text when none).
-    pub strongest: Option<Verdict>,
 }
 
 /// The result of the whole pipeline.
 #[derive(Debug, Clone)]
 pub struct Analysis {
+    /// What the threat model said, when it was consulted (no technique mapped).
     pub verdict: Option<IncidentVerdict>,
     pub plan: Plan,
     /// True when the techniques came from the threat type because the mapper found none.
@@ -66,7 +65,6 @@ pub fn judge_incident(detector: &Detector, incident: &Incident) -> Result<Incide
         confidence: strongest.map_or(0.0, |v| v.confidence),
         texts: verdicts.len(),
         threat_texts: threats.len(),
-        strongest: strongest.cloned(),
     })
 }
 
@@ -81,7 +79,7 @@ pub fn techniques_for_threat_type(threat_type: ThreatType, confidence: f32) -> V
         .filter_map(|id| catalog.technique(id))
         .map(|t| TechniqueMatch {
             id: t.id.clone(),
-            parent: t.id.split('.').next().unwrap_or(&t.id).to_owned(),
+            parent: crate::attack::parent_of(&t.id).to_owned(),
             name: t.name.clone(),
             tactics: t.tactics.clone(),
             score: confidence,
@@ -93,7 +91,9 @@ pub fn techniques_for_threat_type(threat_type: ThreatType, confidence: f32) -> V
 }
 
 /// Runs the pipeline for one incident. `detector` is optional (the threat model costs a few
-/// milliseconds per text); without it there is no threat-type fallback.
+/// milliseconds per text); it is consulted only when the mapper finds no technique (then its
+/// threat type chooses the knowledge, and [`Analysis::verdict`] is set); without it there is no
+/// threat-type fallback.
 pub fn analyze(
     incident: &Incident,
     detector: Option<&Detector>,
@@ -101,12 +101,14 @@ pub fn analyze(
     backend: &dyn Backend,
     opts: &GenerateOptions,
 ) -> Result<Analysis, GenerateError> {
-    let verdict = detector.map(|d| judge_incident(d, incident)).transpose()?;
     let mut plan = planner.plan(incident);
     let mut from_threat_type = false;
+    let mut verdict = None;
     if !plan.has_techniques() {
+        verdict = detector.map(|d| judge_incident(d, incident)).transpose()?;
         if let Some(v) = verdict.as_ref().filter(|v| v.is_threat) {
-            let techniques = techniques_for_threat_type(v.threat_type, v.confidence.max(planner_min_score(planner)));
+            // A fallback technique must not be dropped by the planner's own score floor.
+            let techniques = techniques_for_threat_type(v.threat_type, v.confidence.max(planner.options.min_score));
             if !techniques.is_empty() {
                 let mapping = plan.mapping.clone();
                 plan = planner.plan_techniques(incident, &techniques);
@@ -122,9 +124,4 @@ pub fn analyze(
     let ctx = GenerationContext { incident, plan: &plan };
     let generated = generate(backend, &ctx, opts)?;
     Ok(Analysis { verdict, plan, techniques_from_threat_type: from_threat_type, generated })
-}
-
-/// A fallback technique must not be dropped by the planner's own score floor.
-fn planner_min_score(planner: &Planner<'_>) -> f32 {
-    planner.options.min_score
 }

@@ -69,6 +69,9 @@ pub fn draft_from_plan(
         .or_else(|| ctx.incident.events.iter().find_map(|e| e.host.clone()));
     // In the order the playbook runs them (recovery after verification), so the draft reads as
     // the playbook does.
+    // In the order the playbook runs them (recovery after verification), so the draft reads as
+    // the playbook does. (Chosen in plan order first: a cut at `max_steps` keeps recovery over
+    // extra verification.)
     let mut chosen = chosen;
     chosen.sort_by_key(|s| super::assemble::RESPONSE_ORDER.iter().position(|p| *p == s.action.phase));
     let steps = chosen.iter().map(|s| draft_step(s, host.as_deref(), opts)).collect();
@@ -171,12 +174,13 @@ fn merge_baseline(plan: &Plan, baseline: &[Step]) -> Vec<Step> {
             s.action.commands.iter().flat_map(|c| c.targets.values().cloned()).collect::<Vec<_>>()
         };
         let ours = values(b);
+        let within_ours = |s: &Step| {
+            let theirs = values(s);
+            !theirs.is_empty() && theirs.iter().all(|v| ours.contains(v))
+        };
         replaced.extend(
             same.iter()
-                .filter(|s| {
-                    s.action.command_type == CommandType::Manual
-                        || (concrete(s) && !values(s).is_empty() && values(s).iter().all(|v| ours.contains(v)))
-                })
+                .filter(|s| s.action.command_type == CommandType::Manual || (concrete(s) && within_ours(s)))
                 .map(|s| s.number),
         );
         added.push(b.clone());
@@ -257,7 +261,7 @@ fn is_system_tool(process: &str) -> bool {
         "base64",
         "openssl",
     ];
-    TOOLS.contains(&crate::plan::baseline::image_name(process).as_str())
+    TOOLS.contains(&crate::plan::guard::image_name(process).as_str())
 }
 
 /// Where a step goes in its phase, in the order responders act: block the adversary's traffic
@@ -485,20 +489,19 @@ mod tests {
     fn baseline_gives_concrete_host_commands_for_the_incident_os() {
         let draft = draft_for(
             "Cryptominer on web-01: a bash one-liner from cron fetched /tmp/.x/kworkerds with wget from \
-             203.0.113.9 and started it; the process kworkerds.exe? no: kworkerds runs as www-data and mines to \
-             pool.example.net.",
+             203.0.113.9 and started it; kworkerds runs as www-data and mines to pool.example.net.",
         );
         let commands: Vec<&str> = draft.steps.iter().map(|s| s.command.as_str()).collect();
         let all = commands.join("\n");
         assert!(all.contains("iptables -A INPUT -s 203.0.113.9 -j DROP"), "{all}");
-        assert!(all.contains("rm -f '/tmp/.x/kworkerds'") || all.contains("/tmp/.x/kworkerds"), "{all}");
+        assert!(all.contains("rm -f '/tmp/.x/kworkerds'"), "the dropped miner is deleted: {all}");
         assert!(!all.contains("New-NetFirewallRule") && !all.contains("taskkill"), "Linux incident: {all}");
         // One block of the address on the host, not the baseline's and the technique's both.
         assert_eq!(all.matches("iptables -A INPUT -s 203.0.113.9").count(), 1, "{all}");
         let sweep = draft.sweep.as_ref().expect("the loop runs a concrete scan");
         assert_eq!(sweep.command_type, CommandType::Bash);
         assert!(sweep.command.starts_with("clamscan"), "{}", sweep.command);
-        // Block first (reversible, no approval), and within containment the kills last.
+        // Block first (reversible, no approval).
         assert_eq!(draft.steps[0].phase, Phase::Containment);
         assert!(draft.steps[0].name.starts_with("Block"), "{:?}", draft.steps[0].name);
     }
@@ -517,5 +520,13 @@ mod tests {
         assert!(!all.contains("'explorer.exe'"), "the desktop shell is not killed: {all}");
         assert!(!all.contains("iptables") && !all.contains("clamscan"), "Windows incident: {all}");
         assert!(draft.sweep.as_ref().is_some_and(|s| s.command.starts_with("Start-MpScan")));
+        // Within containment the kills come last, the kill by process id after those by name.
+        let containment: Vec<&DraftStep> = draft.steps.iter().filter(|s| s.phase == Phase::Containment).collect();
+        let first_kill = containment.iter().position(|s| s.name.starts_with("Kill")).expect("a kill step");
+        assert!(containment[first_kill..].iter().all(|s| s.name.starts_with("Kill")), "{containment:?}");
+        // Steps are listed in the order the playbook runs them: recovery after verification.
+        let phases: Vec<Phase> = draft.steps.iter().map(|s| s.phase).collect();
+        let rank = |p: &Phase| crate::generate::assemble::RESPONSE_ORDER.iter().position(|q| q == p);
+        assert!(phases.windows(2).all(|w| rank(&w[0]) <= rank(&w[1])), "{phases:?}");
     }
 }

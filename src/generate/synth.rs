@@ -59,7 +59,10 @@ pub fn synth_incidents(opts: &SynthIncidentOptions) -> Result<Value, SynthError>
     let catalog = Catalog::embedded();
     let wanted = |id: &str| {
         opts.techniques.is_empty()
-            || opts.techniques.iter().any(|t| t.eq_ignore_ascii_case(id) || t.eq_ignore_ascii_case(parent(id)))
+            || opts
+                .techniques
+                .iter()
+                .any(|t| t.eq_ignore_ascii_case(id) || t.eq_ignore_ascii_case(crate::attack::parent_of(id)))
     };
     let rules: Vec<_> = indicators()
         .rules()
@@ -93,10 +96,6 @@ pub fn synth_incidents(opts: &SynthIncidentOptions) -> Result<Value, SynthError>
         records.push(record);
     }
     Ok(Value::Array(records.into_iter().map(record_value).collect()))
-}
-
-fn parent(id: &str) -> &str {
-    id.split('.').next().unwrap_or(id)
 }
 
 const WINDOWS_HOSTS: &[&str] =
@@ -157,8 +156,9 @@ fn rng_sec(min: usize) -> usize {
     (min * 17 + 11) % 60
 }
 
+/// One of `items` (never empty: the lists above), drawn as [`SplitMix::pick`] draws.
 fn pick<'a>(rng: &mut SplitMix, items: &[&'a str]) -> &'a str {
-    items[rng.below(items.len())]
+    rng.pick(items).copied().unwrap_or_default()
 }
 
 fn uuid_from(rng: &mut SplitMix) -> String {
@@ -177,7 +177,7 @@ fn mitigations_of(playbook: &Value) -> Vec<Mitigation> {
         .filter(|(_, s)| s["type"] == "action")
         .filter(|(_, s)| {
             let name = s["name"].as_str().unwrap_or("");
-            !name.starts_with("Approve the destructive") && name != "Escalate to the incident commander"
+            name != super::assemble::APPROVAL_STEP_NAME && name != super::assemble::ESCALATION_STEP_NAME
         })
         .map(|(id, s)| Mitigation {
             step: s["name"].as_str().unwrap_or("").to_owned(),

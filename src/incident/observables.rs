@@ -575,8 +575,8 @@ impl<'a> Scan<'a> {
             let (Some(all), Some(m)) = (c.get(0), c.get(1)) else { continue };
             // A parent's id names the process that started the adversary's, often a shell or
             // a service: not one to kill.
-            let before = self.t[..all.start()].trim_end().to_ascii_lowercase();
-            if before.ends_with("parent") {
+            let before = self.t[..all.start()].trim_end().as_bytes();
+            if before.len() >= 6 && before[before.len() - 6..].eq_ignore_ascii_case(b"parent") {
                 continue;
             }
             out.push(Hit::new(ObservableKind::Pid, Some(canonical_pid(m.as_str())), m.start(), m.end()));

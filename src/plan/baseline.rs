@@ -134,6 +134,9 @@ pub fn infer_os(incident: &Incident, techniques: &[PlannedTechnique], catalog: &
 
 pub(crate) const OS_DEFAULT_REASON: &str = "nothing tells; Linux is the default";
 
+/// How much of the incident's text [`os_cues`] reads.
+const OS_CUE_BYTES: usize = 256 * 1024;
+
 /// Counts of words that point to Windows and to Linux hosts in the incident's text.
 fn os_cues(incident: &Incident) -> (usize, usize) {
     const WINDOWS: &[&str] = &[
@@ -206,6 +209,10 @@ fn os_cues(incident: &Incident) -> (usize, usize) {
     ];
     let mut text = format!("{} {}", incident.title, incident.description).to_lowercase();
     for e in &incident.events {
+        // The first events tell as well as all of them; a million-line log is not read again.
+        if text.len() >= OS_CUE_BYTES {
+            break;
+        }
         text.push(' ');
         text.push_str(&e.raw.to_lowercase());
         if e.raw.is_empty() {
@@ -309,13 +316,7 @@ pub fn is_service_host(process: &str) -> bool {
         "containerd",
         "kubelet",
     ];
-    HOSTS.contains(&image_name(process).as_str())
-}
-
-/// A process's image name as the lists above write it: no directory, no `.exe`, lower case.
-pub fn image_name(process: &str) -> String {
-    let name = process.rsplit(['/', '\\']).next().unwrap_or(process).to_ascii_lowercase();
-    name.strip_suffix(".exe").map(str::to_owned).unwrap_or(name)
+    HOSTS.contains(&super::guard::image_name(process).as_str())
 }
 
 #[cfg(test)]

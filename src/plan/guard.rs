@@ -93,16 +93,21 @@ fn implausible(kind: ObservableKind, value: &str) -> Option<String> {
     }
 }
 
+/// A process's image name: no directory, no `.exe`, lower case (`C:\Windows\LSASS.EXE` -> `lsass`),
+/// the form every process list of the planner is written in.
+pub fn image_name(process: &str) -> String {
+    let name = process.rsplit(['/', '\\']).next().unwrap_or(process).to_ascii_lowercase();
+    name.strip_suffix(".exe").map(str::to_owned).unwrap_or(name)
+}
+
 /// Why `value` is protected, or `None`.
 pub fn protected(kind: ObservableKind, value: &str) -> Option<&'static str> {
     let v = value.trim().to_ascii_lowercase();
     match kind {
         ObservableKind::FilePath => protected_path(&v),
-        ObservableKind::Process => {
-            let name = v.rsplit(['\\', '/']).next().unwrap_or(&v);
-            let name = name.strip_suffix(".exe").unwrap_or(name);
-            CRITICAL_PROCESSES.contains(&name).then_some("a process the operating system cannot run without")
-        }
+        ObservableKind::Process => CRITICAL_PROCESSES
+            .contains(&image_name(&v).as_str())
+            .then_some("a process the operating system cannot run without"),
         ObservableKind::User => {
             let bare = v.strip_prefix("nt authority\\").unwrap_or(&v);
             if SERVICE_PRINCIPALS.contains(&bare) {

@@ -181,10 +181,15 @@ pub fn score_dir(records: &[DatasetRecord], candidates_dir: &Path, opts: &ScoreO
     score_records(records, |record| read_candidate(candidates_dir, &record.key), opts)
 }
 
+/// Whether `<key>.json` names a file directly in a directory (no path separator, not `.` or
+/// `..`): the keys whose candidates are read, and so the ones a generator may write.
+pub fn is_plain_key(key: &str) -> bool {
+    !key.is_empty() && key != "." && key != ".." && !key.contains(['/', '\\', '\0'])
+}
+
 /// Reads the candidate of `key` from `dir`.
 pub fn read_candidate(dir: &Path, key: &str) -> Candidate {
-    let plain = !key.is_empty() && key != "." && key != ".." && !key.contains(['/', '\\', '\0']);
-    if !plain {
+    if !is_plain_key(key) {
         return Candidate::Unreadable(format!("incident key {key:?} is not a plain file name"));
     }
     let path = dir.join(format!("{key}.json"));
@@ -198,7 +203,7 @@ pub fn read_candidate(dir: &Path, key: &str) -> Candidate {
     }
 }
 
-fn mean(values: &[f64]) -> Option<f64> {
+pub(crate) fn mean(values: &[f64]) -> Option<f64> {
     (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
 }
 
