@@ -184,6 +184,16 @@ pub enum CommandType {
 }
 
 impl CommandType {
+    /// Every command type, in the order the knowledge README lists them.
+    pub const ALL: [CommandType; 6] = [
+        CommandType::Bash,
+        CommandType::Powershell,
+        CommandType::Ssh,
+        CommandType::HttpApi,
+        CommandType::Openc2Http,
+        CommandType::Manual,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             CommandType::Bash => "bash",

@@ -118,26 +118,56 @@ pub fn sync(opts: &SyncOptions) -> Result<ImportReport, AttackError> {
 /// server sends one, and while reading otherwise).
 pub fn download(url: &str, timeout: Duration, max_bytes: u64) -> Result<Vec<u8>, AttackError> {
     let http = |reason: String| AttackError::Http { url: url.to_string(), reason };
-    // reqwest is built without a default TLS provider; installing one twice is harmless.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let client = reqwest::blocking::Client::builder()
-        .timeout(timeout)
-        .connect_timeout(timeout.min(Duration::from_secs(30)))
-        .user_agent(concat!("cacao-forge/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| http(chain(&e)))?;
+    let client =
+        http_client_builder(timeout, timeout.min(Duration::from_secs(30))).build().map_err(|e| http(chain(&e)))?;
     let resp = client.get(url).send().map_err(|e| http(chain(&e)))?;
     let status = resp.status();
     if !status.is_success() {
         return Err(AttackError::Status { url: url.to_string(), status: status.as_u16() });
     }
-    if let Some(len) = resp.content_length().filter(|&n| n > max_bytes) {
-        return Err(AttackError::TooLarge { what: url.to_string(), size: len, limit: max_bytes });
+    read_limited(resp, max_bytes).map_err(|failure| match failure {
+        ReadFailure::TooLarge(size) => AttackError::TooLarge { what: url.to_string(), size, limit: max_bytes },
+        ReadFailure::Timeout => http("timed out while reading the body".into()),
+        ReadFailure::Io(reason) => http(reason),
+    })
+}
+
+/// The HTTP client every outgoing request of the project starts from: the TLS provider
+/// installed, the time limits and our user agent.
+pub(crate) fn http_client_builder(timeout: Duration, connect_timeout: Duration) -> reqwest::blocking::ClientBuilder {
+    // reqwest is built without a default TLS provider; installing one twice is harmless.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::blocking::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(connect_timeout)
+        .user_agent(concat!("cacao-forge/", env!("CARGO_PKG_VERSION")))
+}
+
+/// Why a response body could not be read within its limit.
+pub(crate) enum ReadFailure {
+    TooLarge(u64),
+    Timeout,
+    Io(String),
+}
+
+/// Reads a response body of at most `max` bytes: refused by Content-Length when the server sends
+/// one, and while reading otherwise (never more than `max + 1` bytes are read).
+pub(crate) fn read_limited(response: reqwest::blocking::Response, max: u64) -> Result<Vec<u8>, ReadFailure> {
+    if let Some(len) = response.content_length().filter(|&n| n > max) {
+        return Err(ReadFailure::TooLarge(len));
     }
     let mut body = Vec::new();
-    resp.take(max_bytes + 1).read_to_end(&mut body).map_err(|e| http(chain(&e)))?;
-    if body.len() as u64 > max_bytes {
-        return Err(AttackError::TooLarge { what: url.to_string(), size: body.len() as u64, limit: max_bytes });
+    response.take(max.saturating_add(1)).read_to_end(&mut body).map_err(|e| {
+        let timed_out = e.kind() == std::io::ErrorKind::TimedOut
+            || e.get_ref().and_then(|inner| inner.downcast_ref::<reqwest::Error>()).is_some_and(|r| r.is_timeout());
+        if timed_out {
+            ReadFailure::Timeout
+        } else {
+            ReadFailure::Io(chain(&e))
+        }
+    })?;
+    if body.len() as u64 > max {
+        return Err(ReadFailure::TooLarge(body.len() as u64));
     }
     Ok(body)
 }

@@ -33,7 +33,7 @@ struct IncidentsArgs {
     /// Records to write.
     #[arg(long, default_value_t = cacao_forge::generate::synth::SynthIncidentOptions::default().count)]
     count: usize,
-    #[arg(long, default_value_t = 7)]
+    #[arg(long, default_value_t = cacao_forge::generate::synth::SynthIncidentOptions::default().seed)]
     seed: u64,
     /// Only this technique (repeatable; parent or sub-technique id).
     #[arg(long = "technique")]

@@ -69,13 +69,19 @@ pub struct DraftStep {
     pub expect: Option<String>,
 }
 
+/// The pattern of a draft step's `technique` (an ATT&CK technique or sub-technique id); the
+/// GGUF constraint compiles the schema and recognises it by this text.
+pub(crate) const TECHNIQUE_PATTERN: &str = "^T[0-9]{4}(\\.[0-9]{3})?$";
+/// The pattern of a draft step's `mitigation` (an ATT&CK mitigation id).
+pub(crate) const MITIGATION_PATTERN: &str = "^M[0-9]{4}$";
+
 /// The JSON Schema (draft 2020-12 subset that llguidance and OpenAI structured outputs both
 /// accept: no `$ref`, every object closed, every property listed in `required`) of a
 /// [`PlaybookDraft`]. Optional fields are nullable rather than absent, which strict OpenAI mode
 /// requires.
 pub fn draft_json_schema() -> Value {
     let phases: Vec<&str> = Phase::ALL.iter().map(|p| p.as_str()).collect();
-    let command_types = ["bash", "powershell", "ssh", "http-api", "openc2-http", "manual"];
+    let command_types: Vec<&str> = CommandType::ALL.iter().map(|t| t.as_str()).collect();
     let text = |max: usize| json!({"type": "string", "maxLength": max});
     let nullable_text = |max: usize| json!({"type": ["string", "null"], "maxLength": max});
     json!({
@@ -101,8 +107,8 @@ pub fn draft_json_schema() -> Value {
                         "command_type": {"type": "string", "enum": command_types},
                         "command": text(600),
                         "target": nullable_text(200),
-                        "technique": {"type": ["string", "null"], "pattern": "^T[0-9]{4}(\\.[0-9]{3})?$"},
-                        "mitigation": {"type": ["string", "null"], "pattern": "^M[0-9]{4}$"},
+                        "technique": {"type": ["string", "null"], "pattern": TECHNIQUE_PATTERN},
+                        "mitigation": {"type": ["string", "null"], "pattern": MITIGATION_PATTERN},
                         "destructive": {"type": "boolean"},
                         "expect": nullable_text(300)
                     }

@@ -309,11 +309,8 @@ impl GgufBackend {
         let mut output: Vec<u8> = Vec::new();
         let mut allowed: Vec<u32> = Vec::new();
         let (mut generated, mut finished) = (0usize, false);
+        // The start state is never done; the loop ends right after the token that completes it.
         while generated < max_steps {
-            if constrained && state.is_done(&self.grammar) {
-                finished = true;
-                break;
-            }
             check_time()?;
             let choices: &[u32] = if constrained {
                 allowed.clear();

@@ -21,13 +21,12 @@
 use super::draft::{draft_json_schema, parse_draft, DraftError, PlaybookDraft};
 use super::prompt::build_prompt;
 use super::{Backend, GenerateError, GenerationContext, Provenance};
-use crate::attack::sync::chain;
+use crate::attack::sync::{chain, http_client_builder, read_limited, ReadFailure};
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use reqwest::Url;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::fmt;
-use std::io::Read;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
@@ -325,15 +324,10 @@ impl OpenAiBackend {
     /// Checks the options and builds the HTTP client. Nothing is sent until the first draft.
     pub fn new(options: OpenAiOptions) -> Result<Self, GenerateError> {
         let endpoint = options.validate()?;
-        // reqwest is built without a default TLS provider; installing one twice is harmless.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let mut builder = reqwest::blocking::Client::builder()
-            .timeout(options.timeout)
-            .connect_timeout(options.connect_timeout)
+        let mut builder = http_client_builder(options.timeout, options.connect_timeout)
             // A POST redirected becomes a GET, and a redirect elsewhere would need the key
             // re-sent: refuse, and name the status, rather than guess.
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("cacao-forge/", env!("CARGO_PKG_VERSION")));
+            .redirect(reqwest::redirect::Policy::none());
         if is_loopback(&endpoint) {
             // A proxy from HTTP_PROXY cannot reach this machine's loopback server.
             builder = builder.no_proxy();
@@ -593,34 +587,6 @@ fn request_failure(e: &reqwest::Error) -> Failure {
     Failure::Transient { message: chain(e), retry_after: None }
 }
 
-enum ReadFailure {
-    TooLarge(u64),
-    Timeout,
-    Io(String),
-}
-
-/// Reads a response body of at most `max` bytes: refused by Content-Length when the server sends
-/// one, and while reading otherwise (never more than `max + 1` bytes are read).
-fn read_limited(response: reqwest::blocking::Response, max: u64) -> Result<Vec<u8>, ReadFailure> {
-    if let Some(len) = response.content_length().filter(|&n| n > max) {
-        return Err(ReadFailure::TooLarge(len));
-    }
-    let mut body = Vec::new();
-    response.take(max.saturating_add(1)).read_to_end(&mut body).map_err(|e| {
-        let timed_out = e.kind() == std::io::ErrorKind::TimedOut
-            || e.get_ref().and_then(|inner| inner.downcast_ref::<reqwest::Error>()).is_some_and(|r| r.is_timeout());
-        if timed_out {
-            ReadFailure::Timeout
-        } else {
-            ReadFailure::Io(chain(&e))
-        }
-    })?;
-    if body.len() as u64 > max {
-        return Err(ReadFailure::TooLarge(body.len() as u64));
-    }
-    Ok(body)
-}
-
 /// The first [`ERROR_BODY_BYTES`] bytes of a body, on one line, control characters escaped (a
 /// server's error page must not drive a terminal).
 fn snippet(body: &str) -> String {
@@ -628,14 +594,10 @@ fn snippet(body: &str) -> String {
     if trimmed.is_empty() {
         return "(empty body)".to_string();
     }
-    let mut end = trimmed.len().min(ERROR_BODY_BYTES);
-    while !trimmed.is_char_boundary(end) {
-        end -= 1;
-    }
-    let mut out: String = trimmed[..end]
-        .chars()
-        .flat_map(|c| if c.is_control() { c.escape_default().collect() } else { vec![c] })
-        .collect();
+    let head = super::prompt::prefix_within(trimmed, ERROR_BODY_BYTES);
+    let end = head.len();
+    let mut out: String =
+        head.chars().flat_map(|c| if c.is_control() { c.escape_default().collect() } else { vec![c] }).collect();
     if end < trimmed.len() {
         out.push('…');
     }

@@ -24,6 +24,7 @@
 //! never get stuck and always ends in a complete draft within the budget: strings, arrays and
 //! objects are closed as the budget runs out.
 
+use crate::generate::draft::{MITIGATION_PATTERN, TECHNIQUE_PATTERN};
 use serde_json::Value;
 
 /// Longest run of whitespace accepted between two JSON tokens, in bytes: room for pretty-printing
@@ -40,9 +41,6 @@ enum PatternKind {
     /// `^M[0-9]{4}$`: an ATT&CK mitigation id.
     Mitigation,
 }
-
-const TECHNIQUE_PATTERN: &str = "^T[0-9]{4}(\\.[0-9]{3})?$";
-const MITIGATION_PATTERN: &str = "^M[0-9]{4}$";
 
 /// One instruction of the compiled shape.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -794,9 +792,7 @@ impl Trie {
             // Sorted order puts equal byte strings next to each other, so the last node of the
             // path is the one this token ends at, and its ids stay contiguous.
             let last = path[bytes.len() - 1];
-            if nodes[last].tokens_end != token_ids.len() as u32 {
-                nodes[last].tokens_start = token_ids.len() as u32;
-            }
+            debug_assert_eq!(nodes[last].tokens_end, token_ids.len() as u32, "tokens of a node are contiguous");
             token_ids.push(id);
             nodes[last].tokens_end = token_ids.len() as u32;
         }

@@ -106,8 +106,8 @@ fn corpus(lines: usize) -> Vec<String> {
         "clamscan -r /home",
     ];
     let hosts = ["bastion-01", "web-02", "db-core", "ws-1142", "dc01.corp.local", "10.0.4.17"];
-    let phases = ["containment", "eradication", "recovery", "verification"];
-    let types = ["bash", "powershell", "ssh", "http-api", "openc2-http", "manual"];
+    let phases: Vec<&str> = crate::attack::responses::Phase::ALL.iter().map(|p| p.as_str()).collect();
+    let types: Vec<&str> = crate::attack::responses::CommandType::ALL.iter().map(|t| t.as_str()).collect();
     let words = [
         "incident",
         "attacker",

@@ -175,12 +175,12 @@ pub fn parameter_shapes(c: &EncoderConfig) -> Vec<(String, Vec<usize>)> {
 
 /// The seeded generator for initialization, shuffling and dropout masks: training must repeat
 /// exactly for a seed, and candle's CPU generator cannot be seeded.
-pub(crate) use crate::attack::sigma::SplitMix as SplitMix64;
+pub(crate) use crate::attack::sigma::SplitMix;
 
-/// Inverted dropout with masks from [`SplitMix64`]; only the training path passes one.
+/// Inverted dropout with masks from [`SplitMix`]; only the training path passes one.
 pub(crate) struct Dropout {
     pub(crate) p: f32,
-    pub(crate) rng: SplitMix64,
+    pub(crate) rng: SplitMix,
 }
 
 impl Dropout {
@@ -496,7 +496,7 @@ impl EncoderClassifier {
         seed: u64,
     ) -> Result<EncoderClassifier, ThreatError> {
         config.validate()?;
-        let mut rng = SplitMix64::new(seed);
+        let mut rng = SplitMix::new(seed);
         let depth_scale = 1.0 / (2.0 * config.layers as f32).sqrt();
         let mut tensors = HashMap::new();
         for (name, shape) in parameter_shapes(&config) {
@@ -623,7 +623,7 @@ mod tests {
         let rows = model.tokenizer().encode_batch(&["select 1", "<script>", "hello there world", ""], 24).unwrap();
         let batch: Vec<&[u32]> = rows.iter().map(|r| r.as_slice()).collect();
         let (ids, real) = pad_batch(&batch, 0).unwrap();
-        let mut dropout = Dropout { p: 0.1, rng: SplitMix64::new(1) };
+        let mut dropout = Dropout { p: 0.1, rng: SplitMix::new(1) };
         let logits = network.forward(&ids, &real, Some(&mut dropout)).unwrap();
         let targets = Tensor::new(&[1u32, 2, 0, 4], &Device::Cpu).unwrap();
         let loss = candle_nn::loss::cross_entropy(&logits, &targets).unwrap();

@@ -2,7 +2,7 @@
 //! with dev figures per epoch, early stopping, checkpoints and resume.
 //!
 //! Texts go through [`normalize`] first, exactly as at prediction. Everything random (weight
-//! initialization, shuffling, dropout masks) comes from [`SplitMix64`] seeded by the options and
+//! initialization, shuffling, dropout masks) comes from [`SplitMix`] seeded by the options and
 //! the epoch, so a run repeats exactly for a seed, and a run resumed from the checkpoint of
 //! epoch N shuffles epoch N+1 as the uninterrupted run would have.
 //!
@@ -21,7 +21,7 @@
 //! take about 25 minutes.
 
 use super::tokenizer::train_tokenizer;
-use super::{pad_batch, Activation, Dropout, EncoderClassifier, EncoderConfig, Network, SplitMix64};
+use super::{pad_batch, Activation, Dropout, EncoderClassifier, EncoderConfig, Network, SplitMix};
 use crate::threat::normalize::normalize;
 use crate::threat::{Classifier, LabelProbs, ThreatError, ThreatExample, LABELS};
 use candle_core::{Device, Tensor, Var};
@@ -323,10 +323,10 @@ pub fn train_encoder(
             break;
         }
         let epoch_started = Instant::now();
-        let mut rng = SplitMix64::new(opts.seed ^ (epoch as u64).wrapping_mul(0xA24B_AED4_963E_E407));
+        let mut rng = SplitMix::new(opts.seed ^ (epoch as u64).wrapping_mul(0xA24B_AED4_963E_E407));
         let batches = bucketed_batches(&lengths, opts.batch_size, &mut rng);
-        let mut dropout = Dropout { p: opts.dropout, rng: SplitMix64::new(rng.next_u64()) };
-        let mut token_rng = SplitMix64::new(rng.next_u64());
+        let mut dropout = Dropout { p: opts.dropout, rng: SplitMix::new(rng.next_u64()) };
+        let mut token_rng = SplitMix::new(rng.next_u64());
         let (mut loss_sum, mut weight_sum, mut seen) = (0f64, 0f64, 0usize);
         let mut lr = opts.learning_rate;
         for (b, batch) in batches.iter().enumerate() {
@@ -523,7 +523,7 @@ fn class_weights(labels: &[usize], power: f32) -> (BTreeMap<String, usize>, Vec<
 }
 
 /// Shuffled batches of indices, each cut from a length-sorted pool (see the module notes).
-fn bucketed_batches(lengths: &[usize], batch_size: usize, rng: &mut SplitMix64) -> Vec<Vec<usize>> {
+fn bucketed_batches(lengths: &[usize], batch_size: usize, rng: &mut SplitMix) -> Vec<Vec<usize>> {
     let mut order: Vec<usize> = (0..lengths.len()).collect();
     rng.shuffle(&mut order);
     let mut batches = Vec::with_capacity(lengths.len().div_ceil(batch_size));
@@ -537,7 +537,7 @@ fn bucketed_batches(lengths: &[usize], batch_size: usize, rng: &mut SplitMix64) 
 
 /// `row` without each token after `[CLS]` with probability `p`, keeping at least one token of a
 /// non-empty text.
-fn drop_tokens(row: &[u32], p: f32, rng: &mut SplitMix64) -> Vec<u32> {
+fn drop_tokens(row: &[u32], p: f32, rng: &mut SplitMix) -> Vec<u32> {
     if p <= 0.0 || row.len() <= 2 {
         return row.to_vec();
     }
@@ -628,8 +628,8 @@ mod tests {
     #[test]
     fn batches_cover_every_example_once_and_repeat_for_a_seed() {
         let lengths: Vec<usize> = (0..1000).map(|i| (i * 37) % 101).collect();
-        let a = bucketed_batches(&lengths, 8, &mut SplitMix64::new(5));
-        let b = bucketed_batches(&lengths, 8, &mut SplitMix64::new(5));
+        let a = bucketed_batches(&lengths, 8, &mut SplitMix::new(5));
+        let b = bucketed_batches(&lengths, 8, &mut SplitMix::new(5));
         assert_eq!(a, b);
         let mut all: Vec<usize> = a.iter().flatten().copied().collect();
         all.sort();
@@ -637,12 +637,12 @@ mod tests {
         // Within a batch lengths are close: the pool was sorted.
         let spread: usize = a.iter().map(|b| lengths[*b.last().unwrap()] - lengths[b[0]]).max().unwrap();
         assert!(spread <= 10, "{spread}");
-        assert_ne!(a, bucketed_batches(&lengths, 8, &mut SplitMix64::new(6)));
+        assert_ne!(a, bucketed_batches(&lengths, 8, &mut SplitMix::new(6)));
     }
 
     #[test]
     fn token_dropout_keeps_cls_and_a_token() {
-        let mut rng = SplitMix64::new(1);
+        let mut rng = SplitMix::new(1);
         let row: Vec<u32> = (1..=200).collect();
         let thinned = drop_tokens(&row, 0.5, &mut rng);
         assert_eq!(thinned[0], 1);
