@@ -6,16 +6,15 @@
 //! then chooses the knowledge. Exit status: 0 when every incident got a playbook; 1 when some
 //! incident could not be planned (nothing mapped, no threat found); 2 for usage and input errors.
 
-use super::{read_limited, write_output, Outcome};
+use super::{read_incident_input, read_limited, select_incident, write_output, Outcome};
 use anyhow::{bail, Context, Result};
 use cacao_forge::generate::{
     analyze, Analysis, AssembleOptions, Backend, GenerateError, GenerateOptions, GgufBackend, GgufOptions,
     OpenAiBackend, OpenAiOptions, PlannerBackend, PlannerBackendOptions,
 };
-use cacao_forge::incident::input::InputFormat;
 use cacao_forge::incident::intake::IntakeOptions;
 use cacao_forge::incident::Incident;
-use cacao_forge::plan::{self, PlanOptions, Planner};
+use cacao_forge::plan::{PlanOptions, Planner};
 use cacao_forge::threat::detector::{Detector, DetectorOptions};
 use cacao_forge::threat::shipped::{load_detector, DetectorSource};
 use clap::{Args, ValueEnum};
@@ -134,25 +133,11 @@ const MAX_CONFIG_BYTES: usize = 1 << 20;
 impl InputArgs {
     pub fn incidents(&self) -> Result<Vec<Incident>> {
         let file = self.file.display().to_string();
-        let format: InputFormat = self.format.parse()?;
-        let opts = IntakeOptions {
-            max_bytes: self.max_bytes,
-            year: self.year,
-            source_name: self.file.file_name().map(|n| n.to_string_lossy().into_owned()),
-            ..IntakeOptions::default()
-        };
-        let bytes = read_limited(&self.file, opts.max_bytes)?;
-        let input = plan::read_input(&bytes, format, &opts).with_context(|| file.clone())?;
+        let input = read_incident_input(&self.file, &self.format, self.year, self.max_bytes)?;
         for p in &input.problems {
             tracing::warn!("{file}: {p}");
         }
-        let mut incidents = input.incidents;
-        if let Some(id) = &self.incident {
-            incidents.retain(|i| &i.id == id);
-            if incidents.is_empty() {
-                bail!("{file}: no incident with id `{id}`");
-            }
-        }
+        let incidents = select_incident(&self.file, input.incidents, self.incident.as_deref())?;
         if incidents.is_empty() {
             bail!("{file}: no incident in the input");
         }

@@ -145,6 +145,48 @@ pub fn read_limited(path: &std::path::Path, max_bytes: usize) -> anyhow::Result<
     std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
 }
 
+/// Reads an incident input file (`plan`, `generate`, `analyze`): the size limit, the format
+/// (`auto` detects it) and the intake options every such command shares.
+pub fn read_incident_input(
+    file: &std::path::Path,
+    format: &str,
+    year: Option<i32>,
+    max_bytes: usize,
+) -> anyhow::Result<cacao_forge::incident::input::IncidentInput> {
+    use anyhow::Context;
+    let format: cacao_forge::incident::input::InputFormat = format.parse()?;
+    let opts = cacao_forge::incident::intake::IntakeOptions {
+        max_bytes,
+        year,
+        source_name: file.file_name().map(|n| n.to_string_lossy().into_owned()),
+        ..cacao_forge::incident::intake::IntakeOptions::default()
+    };
+    let bytes = read_limited(file, opts.max_bytes)?;
+    cacao_forge::plan::read_input(&bytes, format, &opts).with_context(|| file.display().to_string())
+}
+
+/// The incident `id` of `incidents` when one is asked for (an error naming the ids there are when
+/// it is not found), else all of them.
+pub fn select_incident(
+    file: &std::path::Path,
+    mut incidents: Vec<cacao_forge::incident::Incident>,
+    id: Option<&str>,
+) -> anyhow::Result<Vec<cacao_forge::incident::Incident>> {
+    if let Some(id) = id {
+        let known: Vec<String> = incidents.iter().take(10).map(|i| i.id.clone()).collect();
+        incidents.retain(|i| i.id == id);
+        if incidents.is_empty() {
+            anyhow::bail!(
+                "{}: no incident with id `{id}` (ids: {}{})",
+                file.display(),
+                known.join(", "),
+                if known.len() == 10 { ", ..." } else { "" }
+            );
+        }
+    }
+    Ok(incidents)
+}
+
 /// Writes `text` to `path`, or to stdout when `path` is None or `-`.
 pub fn write_output(path: Option<&std::path::Path>, text: &str) -> anyhow::Result<()> {
     use anyhow::Context;

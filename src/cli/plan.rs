@@ -14,10 +14,9 @@
 //! stderr; with `--json` the plans, with their notes, are still printed); 2 for usage errors and
 //! input that cannot be read (the message names the file and the problem).
 
-use super::{read_limited, write_output, Outcome};
-use anyhow::{bail, Context, Result};
+use super::{read_incident_input, select_incident, write_output, Outcome};
+use anyhow::{bail, Result};
 use cacao_forge::attack::responses::{CommandType, Phase, Platform};
-use cacao_forge::incident::input::InputFormat;
 use cacao_forge::incident::intake::IntakeOptions;
 use cacao_forge::plan::{self, Plan, PlanOptions, PlannedAction, Planner};
 use clap::Args;
@@ -88,27 +87,8 @@ pub fn run(args: PlanArgs) -> Result<Outcome> {
     if args.top_k == 0 {
         bail!("--top-k must be at least 1");
     }
-    let format: InputFormat = args.format.parse()?;
-    let opts = IntakeOptions {
-        max_bytes: args.max_bytes,
-        year: args.year,
-        source_name: args.file.file_name().map(|n| n.to_string_lossy().into_owned()),
-        ..IntakeOptions::default()
-    };
-    let bytes = read_limited(&args.file, opts.max_bytes)?;
-    let input = plan::read_input(&bytes, format, &opts).with_context(|| file.clone())?;
-    let mut incidents = input.incidents;
-    if let Some(id) = &args.incident {
-        let known: Vec<String> = incidents.iter().take(10).map(|i| i.id.clone()).collect();
-        incidents.retain(|i| &i.id == id);
-        if incidents.is_empty() {
-            bail!(
-                "{file}: no incident with id `{id}` (ids: {}{})",
-                known.join(", "),
-                if known.len() == 10 { ", ..." } else { "" }
-            );
-        }
-    }
+    let mut input = read_incident_input(&args.file, &args.format, args.year, args.max_bytes)?;
+    let incidents = select_incident(&args.file, std::mem::take(&mut input.incidents), args.incident.as_deref())?;
     let settings: BTreeMap<String, String> = args.settings.into_iter().collect();
     let planner = Planner::embedded(PlanOptions {
         top_k: args.top_k,
