@@ -7,7 +7,9 @@
 //!   `__name__:value` references through a connector-chosen renderer.
 
 pub mod condition;
+pub mod connector;
 pub mod variables;
 
 pub use condition::{Condition, ConditionError, EvalError};
+pub use connector::{CommandOutcome, CommandRequest, Connector, ConnectorError, Connectors, RenderedCommand, Target};
 pub use variables::{Variable, VariableError, Variables};
