@@ -20,6 +20,10 @@
 //! - Cancellation is by dropping the future (a step timeout, a cancelled run): connectors hold
 //!   nothing that outlives it (child processes are killed on drop, connections closed).
 
+pub mod http;
+pub mod http_api;
+pub mod openc2_http;
+
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
