@@ -20,6 +20,14 @@
 //! - Cancellation is by dropping the future (a step timeout, a cancelled run): connectors hold
 //!   nothing that outlives it (child processes are killed on drop, connections closed).
 
+pub mod bash;
+pub mod manual;
+pub mod powershell;
+pub mod process;
+pub mod shell;
+
+pub use shell::shell_quote;
+
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
@@ -238,6 +246,34 @@ impl Connectors {
     }
 }
 
+/// Settings of the standard connectors (the `connectors` part of a policy file).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConnectorSettings {
+    pub bash: process::ProcessConfig,
+    pub powershell: process::ProcessConfig,
+}
+
+impl Default for ConnectorSettings {
+    fn default() -> ConnectorSettings {
+        ConnectorSettings {
+            bash: process::ProcessConfig::with_program("bash"),
+            powershell: process::ProcessConfig::with_program("pwsh"),
+        }
+    }
+}
+
+impl Connectors {
+    /// Every connector cacao-forge ships, set up from `settings`; manual questions go to
+    /// `operator`.
+    pub fn standard(settings: &ConnectorSettings, operator: Arc<dyn manual::Operator>) -> Connectors {
+        Connectors::new()
+            .with(Arc::new(bash::BashConnector::new(settings.bash.clone())))
+            .with(Arc::new(powershell::PowershellConnector::new(settings.powershell.clone())))
+            .with(Arc::new(manual::ManualConnector::new(operator)))
+    }
+}
+
 /// `bytes` as text (invalid UTF-8 replaced), cut to at most `limit` bytes on a character
 /// boundary, and whether it was cut.
 pub fn bounded_text(bytes: &[u8], limit: usize) -> (String, bool) {
@@ -261,22 +297,6 @@ pub fn truncate_text(text: &str, limit: usize) -> (&str, bool) {
         end -= 1;
     }
     (&text[..end], true)
-}
-
-/// `value` quoted for a POSIX shell: single quotes, with `'` written as `'\''`. Nothing inside
-/// single quotes is special to the shell, so the value stays one word of data.
-pub fn shell_quote(value: &str) -> String {
-    let mut out = String::with_capacity(value.len() + 2);
-    out.push('\'');
-    for c in value.chars() {
-        if c == '\'' {
-            out.push_str("'\\''");
-        } else {
-            out.push(c);
-        }
-    }
-    out.push('\'');
-    out
 }
 
 #[cfg(test)]
@@ -314,12 +334,5 @@ mod tests {
         assert_eq!((t.as_str(), cut), ("h", true));
         assert_eq!(truncate_text("héllo", 2), ("h", true));
         assert_eq!(truncate_text("héllo", 3), ("hé", true));
-    }
-
-    #[test]
-    fn shell_quote_keeps_hostile_values_as_one_word() {
-        assert_eq!(shell_quote("a b"), "'a b'");
-        assert_eq!(shell_quote("x'; rm -rf / #"), "'x'\\''; rm -rf / #'");
-        assert_eq!(shell_quote(""), "''");
     }
 }
