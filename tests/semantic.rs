@@ -171,3 +171,17 @@ fn every_finding_is_reported_not_just_the_first() {
         assert!(f.iter().any(|(c, _)| c == code), "{code} missing from {f:#?}");
     }
 }
+
+#[test]
+fn free_text_conditions_are_rejected_with_the_position() {
+    let f = findings(|d| {
+        d["workflow"][SWITCH] = json!({"type": "if-condition", "condition": "host is still infected",
+                                       "on_true": A1, "on_completion": END});
+    });
+    assert_finding(&f, "semantic.condition-unreadable", &format!("/workflow/{SWITCH}/condition"));
+    let f = findings(|d| {
+        d["workflow"][SWITCH] = json!({"type": "if-condition", "condition": "__x__:value = 'yes'",
+                                       "on_true": A1, "on_completion": END});
+    });
+    assert!(!f.iter().any(|(c, _)| c == "semantic.condition-unreadable"), "{f:#?}");
+}

@@ -33,6 +33,10 @@ pub const CODES: &[(&str, &str)] = &[
     ("semantic.unreachable-step", "a step cannot be reached from workflow_start or workflow_exception"),
     ("semantic.cycle-without-while", "a cycle does not pass through a while-condition step"),
     ("semantic.switch-no-cases", "a switch-condition step has no cases"),
+    (
+        "semantic.condition-unreadable",
+        "an if/while condition is not in the condition language (free text, as language models write it)",
+    ),
     ("semantic.id-type-mismatch", "a custom-type agent or target whose id prefix is not its type"),
     ("semantic.bad-email", "a contact e-mail address is not an address (local@domain)"),
     ("semantic.modified-before-created", "modified is earlier than created"),
@@ -181,6 +185,17 @@ fn check_step_shapes(root: &Map<String, Value>, out: &mut Vec<Finding>) {
                 format!("{}/cases", here()),
                 "a switch-condition step needs at least one case",
             ));
+        }
+        if matches!(step_type, "if-condition" | "while-condition") {
+            if let Some(text) = step.get("condition").and_then(Value::as_str) {
+                if let Err(e) = super::condition::Condition::parse(text) {
+                    out.push(Finding::error(
+                        "semantic.condition-unreadable",
+                        format!("{}/condition", here()),
+                        format!("condition `{text}` is not in the condition language ({e}); write a comparison over variables such as `__threat_present__:value = 'true'`"),
+                    ));
+                }
+            }
         }
     }
 }

@@ -15,6 +15,7 @@ mod intake;
 mod map;
 mod mitre;
 mod plan;
+mod run;
 mod score;
 mod synth;
 mod train;
@@ -64,6 +65,10 @@ enum Command {
     Generate(generate::GenerateArgs),
     /// The whole pipeline: detect, map, plan, generate, validate and draw (playbook.json, playbook.svg).
     Analyze(analyze::AnalyzeArgs),
+    /// Run a playbook step by step through the connectors (durable; --dry-run prints the plan).
+    Run(run::RunArgs),
+    /// Runs in the store: list, show (audit trail), resume, cancel, answer a question.
+    Runs(run::RunsArgs),
 }
 
 /// Limits shared by every command that reads playbooks.
@@ -120,6 +125,8 @@ pub fn main() -> ExitCode {
         Command::Synth(args) => synth::run(args),
         Command::Generate(args) => generate::run(args),
         Command::Analyze(args) => analyze::run(args),
+        Command::Run(args) => run::run(args),
+        Command::Runs(args) => run::runs(args),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,

@@ -20,9 +20,16 @@
 //! - Cancellation is by dropping the future (a step timeout, a cancelled run): connectors hold
 //!   nothing that outlives it (child processes are killed on drop, connections closed).
 
+pub mod bash;
 pub mod http;
 pub mod http_api;
+pub mod manual;
 pub mod openc2_http;
+pub mod powershell;
+pub mod process;
+pub mod shell;
+
+pub use shell::shell_quote;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -242,6 +249,72 @@ impl Connectors {
     }
 }
 
+/// Settings of the standard connectors (the `connectors` part of a policy file).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConnectorSettings {
+    pub bash: process::ProcessConfig,
+    pub powershell: process::ProcessConfig,
+    pub http: HttpSettings,
+}
+
+impl Default for ConnectorSettings {
+    fn default() -> ConnectorSettings {
+        ConnectorSettings {
+            bash: process::ProcessConfig::with_program("bash"),
+            powershell: process::ProcessConfig::with_program("pwsh"),
+            http: HttpSettings::default(),
+        }
+    }
+}
+
+/// What a policy file may set for the http-api and openc2-http connectors (the rest of
+/// [`http::HttpConfig`] keeps its defaults).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpSettings {
+    /// Allow plain `http://` to hosts other than loopback.
+    pub allow_plain_http: bool,
+    /// Use the `HTTP(S)_PROXY` / `NO_PROXY` environment.
+    pub use_system_proxy: bool,
+    /// PEM certificates trusted in addition to the platform's roots.
+    pub extra_root_certificates_pem: Vec<String>,
+    /// Time allowed to open a connection, in milliseconds (default: the connector's).
+    pub connect_timeout_ms: Option<u64>,
+}
+
+impl HttpSettings {
+    pub fn config(&self) -> http::HttpConfig {
+        let mut c = http::HttpConfig {
+            allow_plain_http: self.allow_plain_http,
+            use_system_proxy: self.use_system_proxy,
+            extra_root_certificates_pem: self.extra_root_certificates_pem.clone(),
+            ..http::HttpConfig::default()
+        };
+        if let Some(ms) = self.connect_timeout_ms {
+            c.connect_timeout = std::time::Duration::from_millis(ms);
+        }
+        c
+    }
+}
+
+impl Connectors {
+    /// Every connector cacao-forge ships, set up from `settings`; manual questions go to
+    /// `operator`. Fails only on a bad TLS setting (an unreadable extra certificate).
+    pub fn standard(settings: &ConnectorSettings, operator: Arc<dyn manual::Operator>) -> Result<Connectors, ConnectorError> {
+        let http = settings.http.config();
+        Ok(Connectors::new()
+            .with(Arc::new(bash::BashConnector::new(settings.bash.clone())))
+            .with(Arc::new(powershell::PowershellConnector::new(settings.powershell.clone())))
+            .with(Arc::new(http_api::HttpApiConnector::new(http_api::HttpApiConfig { http: http.clone() })?))
+            .with(Arc::new(openc2_http::Openc2HttpConnector::new(openc2_http::Openc2HttpConfig {
+                http,
+                ..openc2_http::Openc2HttpConfig::default()
+            })?))
+            .with(Arc::new(manual::ManualConnector::new(operator))))
+    }
+}
+
 /// `bytes` as text (invalid UTF-8 replaced), cut to at most `limit` bytes on a character
 /// boundary, and whether it was cut.
 pub fn bounded_text(bytes: &[u8], limit: usize) -> (String, bool) {
@@ -265,22 +338,6 @@ pub fn truncate_text(text: &str, limit: usize) -> (&str, bool) {
         end -= 1;
     }
     (&text[..end], true)
-}
-
-/// `value` quoted for a POSIX shell: single quotes, with `'` written as `'\''`. Nothing inside
-/// single quotes is special to the shell, so the value stays one word of data.
-pub fn shell_quote(value: &str) -> String {
-    let mut out = String::with_capacity(value.len() + 2);
-    out.push('\'');
-    for c in value.chars() {
-        if c == '\'' {
-            out.push_str("'\\''");
-        } else {
-            out.push(c);
-        }
-    }
-    out.push('\'');
-    out
 }
 
 #[cfg(test)]
@@ -318,12 +375,5 @@ mod tests {
         assert_eq!((t.as_str(), cut), ("h", true));
         assert_eq!(truncate_text("héllo", 2), ("h", true));
         assert_eq!(truncate_text("héllo", 3), ("hé", true));
-    }
-
-    #[test]
-    fn shell_quote_keeps_hostile_values_as_one_word() {
-        assert_eq!(shell_quote("a b"), "'a b'");
-        assert_eq!(shell_quote("x'; rm -rf / #"), "'x'\\''; rm -rf / #'");
-        assert_eq!(shell_quote(""), "''");
     }
 }
