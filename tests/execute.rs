@@ -29,7 +29,11 @@ fn engine(policy: ExecutionPolicy, operator: Arc<dyn Operator>, store: Option<St
 }
 
 fn request(doc: Value) -> RunRequest {
-    RunRequest { bundle: Bundle { main: doc, subs: Default::default() }, started_by: "tester".into(), ..RunRequest::default() }
+    RunRequest {
+        bundle: Bundle { main: doc, subs: Default::default() },
+        started_by: "tester".into(),
+        ..RunRequest::default()
+    }
 }
 
 fn block_on<F: std::future::Future>(f: F) -> F::Output {
@@ -69,7 +73,10 @@ fn variables_flow_through_out_args_into_later_commands_and_conditions() {
             json!({"commands": [{"type": "bash", "command": "echo count=3; echo \"scanned __host__:value\" >&2"}],
                    "out_args": ["__count__"], "on_completion": "if1"}),
         )
-        .step("if1", json!({"condition": "__count__:value > 2", "on_true": "a2", "on_false": "a3", "on_completion": "end1"}))
+        .step(
+            "if1",
+            json!({"condition": "__count__:value > 2", "on_true": "a2", "on_false": "a3", "on_completion": "end1"}),
+        )
         .bash("a2", &[&format!("echo \"many on __host__:value: __count__:value\" >> {}", log.display())], "end2")
         .bash("a3", &[&format!("echo few >> {}", log.display())], "end2")
         .step("end2", json!({}))
@@ -93,7 +100,10 @@ fn on_failure_routes_failures_and_unhandled_ones_run_the_exception_flow() {
     let w = |s: &str| format!("echo {s} >> {}", log.display());
     let doc = Pb::new(2)
         .step("start1", json!({"on_completion": "a1"}))
-        .step("a1", json!({"commands": [{"type": "bash", "command": "exit 4"}], "on_success": "a9", "on_failure": "a2"}))
+        .step(
+            "a1",
+            json!({"commands": [{"type": "bash", "command": "exit 4"}], "on_success": "a9", "on_failure": "a2"}),
+        )
         .bash("a2", &[&w("recovered")], "a3")
         .step("a3", json!({"commands": [{"type": "bash", "command": "echo boom >&2; exit 1"}], "on_completion": "a9"}))
         .bash("a9", &[&w("never")], "end1")
@@ -115,7 +125,10 @@ fn a_command_type_without_connector_fails_at_once_and_takes_on_failure() {
     let log = dir.path().join("log");
     let doc = Pb::new(3)
         .step("start1", json!({"on_completion": "a1"}))
-        .step("a1", json!({"commands": [{"type": "caldera-cmd", "command": "x"}], "on_success": "end1", "on_failure": "a2"}))
+        .step(
+            "a1",
+            json!({"commands": [{"type": "caldera-cmd", "command": "x"}], "on_success": "end1", "on_failure": "a2"}),
+        )
         .bash("a2", &[&format!("echo fallback >> {}", log.display())], "end1")
         .step("end1", json!({}))
         .build();
@@ -141,7 +154,10 @@ fn step_timeouts_cut_commands_and_take_on_failure() {
     assert_eq!(report.status, RunStatus::Succeeded);
     let fins = finished(&report);
     assert_eq!(fins[0], (sid("a1"), false));
-    assert!(report.events.iter().any(|e| matches!(e, Event::CommandFailed { error, .. } if error.starts_with("timed out after "))));
+    assert!(report
+        .events
+        .iter()
+        .any(|e| matches!(e, Event::CommandFailed { error, .. } if error.starts_with("timed out after "))));
 }
 
 #[test]
@@ -163,7 +179,8 @@ fn while_loops_repeat_until_the_condition_fails_and_stop_at_the_cap() {
     let report = run(make(5));
     assert_eq!(report.status, RunStatus::Succeeded, "{}", report.detail);
     assert_eq!(read(&counter).trim(), "3");
-    let instances: Vec<String> = finished(&report).into_iter().map(|(i, _)| i).filter(|i| i.contains("action")).collect();
+    let instances: Vec<String> =
+        finished(&report).into_iter().map(|(i, _)| i).filter(|i| i.contains("action")).collect();
     let w = sid("while1");
     assert_eq!(instances, [1, 2, 3].map(|k| format!("{w}#{k}/{}", sid("a1"))), "one instance per iteration");
 
@@ -243,7 +260,10 @@ fn sub_playbook(n: u64, calls_self: bool) -> Value {
     let pb = Pb::new(n).var("__in__", "string", "").var("__out__", "string", "").step("end1", json!({}));
     if calls_self {
         pb.step("start1", json!({"on_completion": "sub1"}))
-            .step("sub1", json!({"playbook_id": common::exec::id("playbook", n), "in_args": ["__in__"], "on_completion": "end1"}))
+            .step(
+                "sub1",
+                json!({"playbook_id": common::exec::id("playbook", n), "in_args": ["__in__"], "on_completion": "end1"}),
+            )
             .build()
     } else {
         pb.step("start1", json!({"on_completion": "a1"}))
@@ -355,7 +375,10 @@ fn free_text_conditions_are_refused_or_asked_by_policy() {
     let op = Arc::new(ScriptedOperator::new([Decision::Deny]));
     let report = block_on(engine(ask, op.clone(), None).run(request(doc))).unwrap();
     assert_eq!(report.status, RunStatus::Succeeded);
-    assert!(report.events.iter().any(|e| matches!(e, Event::Decided { value, next: Some(n), .. } if value == "false" && n == &sid("end2"))));
+    assert!(report
+        .events
+        .iter()
+        .any(|e| matches!(e, Event::Decided { value, next: Some(n), .. } if value == "false" && n == &sid("end2"))));
     assert_eq!(op.asked()[0].reason, "condition");
 }
 
@@ -464,14 +487,19 @@ fn transient_failures_are_retried_with_backoff_up_to_the_limit() {
     let doc = |n| {
         Pb::new(n)
             .step("start1", json!({"on_completion": "a1"}))
-            .step("a1", json!({"commands": [{"type": "http-api", "command": "GET /health HTTP/1.1"}], "on_completion": "end1"}))
+            .step(
+                "a1",
+                json!({"commands": [{"type": "http-api", "command": "GET /health HTTP/1.1"}], "on_completion": "end1"}),
+            )
             .step("end1", json!({}))
             .build()
     };
-    let retry = ExecutionPolicy { retry: RetryPolicy { max_attempts: 3, backoff_ms: 10, max_backoff_ms: 20 }, ..policy() };
+    let retry =
+        ExecutionPolicy { retry: RetryPolicy { max_attempts: 3, backoff_ms: 10, max_backoff_ms: 20 }, ..policy() };
     let make = |failures| {
         let op: Arc<dyn Operator> = Arc::new(ApproveAll);
-        let c = Connectors::standard(&ConnectorSettings::default(), op.clone()).expect("default connectors")
+        let c = Connectors::standard(&ConnectorSettings::default(), op.clone())
+            .expect("default connectors")
             .with(Arc::new(Flaky { failures: std::sync::atomic::AtomicU32::new(failures) }));
         Engine::new(c, op, None, retry.clone())
     };
@@ -498,7 +526,10 @@ fn the_store_keeps_the_audit_trail_and_a_resume_skips_finished_steps() {
     let doc = Pb::new(70)
         .step("start1", json!({"on_completion": "a1"}))
         .bash("a1", &[&format!("echo one >> {}", log.display())], "a2")
-        .step("a2", json!({"commands": [{"type": "manual", "command": "Approve the next step"}], "on_completion": "a3"}))
+        .step(
+            "a2",
+            json!({"commands": [{"type": "manual", "command": "Approve the next step"}], "on_completion": "a3"}),
+        )
         .bash("a3", &[&format!("echo three >> {}", log.display())], "end1")
         .step("end1", json!({}))
         .build();
@@ -520,9 +551,16 @@ fn the_store_keeps_the_audit_trail_and_a_resume_skips_finished_steps() {
     // Second process: the answer is in; resume runs a2's answer and a3, not a1.
     block_on(async {
         let store = Store::open(&db, Durability::Normal).await.unwrap();
-        let answer = cacao_forge::execute::connector::manual::Answer { decision: Decision::Approve, by: "bob".into(), note: None };
+        let answer = cacao_forge::execute::connector::manual::Answer {
+            decision: Decision::Approve,
+            by: "bob".into(),
+            note: None,
+        };
         assert!(store.put_answer(&run_id, &format!("{}#0", sid("a2")), &answer).await.unwrap());
-        let op = Arc::new(cacao_forge::execute::store::StoreOperator { store: store.clone(), poll: std::time::Duration::from_millis(20) });
+        let op = Arc::new(cacao_forge::execute::store::StoreOperator {
+            store: store.clone(),
+            poll: std::time::Duration::from_millis(20),
+        });
         let e = engine(policy(), op, Some(store.clone()));
         let r = e.resume(&run_id, "carol").await.unwrap();
         assert_eq!(r.status, RunStatus::Succeeded, "{}", r.detail);
@@ -530,7 +568,9 @@ fn the_store_keeps_the_audit_trail_and_a_resume_skips_finished_steps() {
         let seqs: Vec<i64> = events.iter().map(|e| e.seq).collect();
         assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>(), "one gapless log across both processes");
         assert!(events.iter().any(|e| matches!(&e.event, Event::Answered { answer, .. } if answer.by == "bob")));
-        assert!(events.iter().any(|e| matches!(&e.event, Event::RunResumed { resumed_by, .. } if resumed_by == "carol")));
+        assert!(events
+            .iter()
+            .any(|e| matches!(&e.event, Event::RunResumed { resumed_by, .. } if resumed_by == "carol")));
         assert_eq!(store.run(&run_id).await.unwrap().status, RunStatus::Succeeded);
         let err = e.resume(&run_id, "carol").await.unwrap_err();
         assert!(err.to_string().contains("it has ended (succeeded)"), "{err}");

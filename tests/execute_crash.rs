@@ -54,7 +54,8 @@ fn cli(args: &[&str], db: &Path) -> Command {
 }
 
 fn show(run_id: &str, db: &Path) -> Option<Value> {
-    let out = Command::new(BIN).args(["runs", "show", run_id, "--json", "--db", db.to_str().unwrap()]).output().unwrap();
+    let out =
+        Command::new(BIN).args(["runs", "show", run_id, "--json", "--db", db.to_str().unwrap()]).output().unwrap();
     out.status.success().then(|| serde_json::from_slice(&out.stdout).unwrap())
 }
 

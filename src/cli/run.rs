@@ -418,7 +418,23 @@ pub fn runs(args: RunsArgs) -> Result<Outcome> {
                     return Ok(Outcome::Rejected);
                 }
                 store.request_cancel(&run_id).await?;
-                println!("run {run_id}: cancel requested; its process stops it at the next step (a stopped run stays cancelled on resume)");
+                // A run whose process is gone is ended here (a resume that stops at once);
+                // a live one is stopped by its own process at its next step.
+                let quiet = EngineArgs {
+                    policy: None,
+                    approve_all: false,
+                    allow_target: Vec::new(),
+                    target_concurrency: None,
+                    max_while_iterations: None,
+                    retries: None,
+                    by: None,
+                    quiet: true,
+                    json: false,
+                };
+                match engine(&quiet, Some(store))?.resume(&run_id, &user(&None)).await {
+                    Ok(report) => println!("run {run_id} {}: its process was gone, so it was ended here", report.status.as_str()),
+                    Err(_) => println!("run {run_id}: cancel requested; its process stops it at the next step"),
+                }
                 Ok(Outcome::Success)
             }
             RunsCommand::Answer { run_id, key, decision, value, by, note } => {

@@ -1147,7 +1147,9 @@ impl RunCtx {
                 return Ok(Ok(outcome));
             }
             // Write-ahead: the log says this command is about to run before it does.
-            self.flush().await?;
+            if connector.acts_on_world() {
+                self.flush().await?;
+            }
             let lock_key = request.target.as_ref().map(|t| t.describe());
             let _permit = match &lock_key {
                 Some(k) => self.engine.inner.locks.acquire(k).await,

@@ -202,6 +202,13 @@ pub trait Connector: Send + Sync {
     /// The command types this connector runs.
     fn command_types(&self) -> &'static [&'static str];
 
+    /// Whether its commands act outside the engine. The engine commits the log before such a
+    /// command runs (write-ahead); a connector without effects (a no-op, a pure lookup the
+    /// engine may repeat) spares that commit.
+    fn acts_on_world(&self) -> bool {
+        true
+    }
+
     /// The command as it would run, values written in, no secrets.
     fn render(&self, request: &CommandRequest) -> Result<RenderedCommand, ConnectorError>;
 
@@ -301,7 +308,10 @@ impl HttpSettings {
 impl Connectors {
     /// Every connector cacao-forge ships, set up from `settings`; manual questions go to
     /// `operator`. Fails only on a bad TLS setting (an unreadable extra certificate).
-    pub fn standard(settings: &ConnectorSettings, operator: Arc<dyn manual::Operator>) -> Result<Connectors, ConnectorError> {
+    pub fn standard(
+        settings: &ConnectorSettings,
+        operator: Arc<dyn manual::Operator>,
+    ) -> Result<Connectors, ConnectorError> {
         let http = settings.http.config();
         Ok(Connectors::new()
             .with(Arc::new(bash::BashConnector::new(settings.bash.clone())))
