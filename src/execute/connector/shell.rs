@@ -252,7 +252,7 @@ mod tests {
         let (script, undefined) = substitute_posix(
             &vars(&[("__x__", hostile)]),
             "printf '%s|' __x__:value \"__x__:value\" 'in __x__:value single'",
-            posix_literal,
+            |s, _, v| posix_literal(s, v),
         );
         assert!(undefined.is_empty());
         let out = std::process::Command::new("sh").arg("-c").arg(&script).output().expect("sh runs");
@@ -265,7 +265,7 @@ mod tests {
 
     #[test]
     fn undefined_references_stay_and_are_listed() {
-        let (text, undefined) = substitute_posix(&vars(&[]), "echo __nope__:value", posix_literal);
+        let (text, undefined) = substitute_posix(&vars(&[]), "echo __nope__:value", |s, _, v| posix_literal(s, v));
         assert_eq!(text, "echo __nope__:value");
         assert_eq!(undefined, ["__nope__"]);
     }
