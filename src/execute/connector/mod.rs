@@ -20,6 +20,8 @@
 //! - Cancellation is by dropping the future (a step timeout, a cancelled run): connectors hold
 //!   nothing that outlives it (child processes are killed on drop, connections closed).
 
+pub mod ssh;
+
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
