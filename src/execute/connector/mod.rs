@@ -28,6 +28,7 @@ pub mod openc2_http;
 pub mod powershell;
 pub mod process;
 pub mod shell;
+pub mod ssh;
 
 pub use shell::shell_quote;
 
@@ -263,6 +264,31 @@ pub struct ConnectorSettings {
     pub bash: process::ProcessConfig,
     pub powershell: process::ProcessConfig,
     pub http: HttpSettings,
+    pub ssh: SshSettings,
+}
+
+/// What a policy file may set for the ssh connector (the rest of [`ssh::SshConfig`] keeps its
+/// defaults).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SshSettings {
+    /// The known_hosts file host keys are checked against (default `~/.ssh/known_hosts`).
+    pub known_hosts: Option<std::path::PathBuf>,
+    /// Accept hosts whose key is not known (first use). Off by default.
+    pub accept_unknown_hosts: bool,
+    /// Run commands on a pseudo-terminal (lets a timeout kill root's commands; merges stderr).
+    pub use_pty: bool,
+}
+
+impl SshSettings {
+    pub fn config(&self) -> ssh::SshConfig {
+        ssh::SshConfig {
+            known_hosts: self.known_hosts.clone(),
+            accept_unknown_hosts: self.accept_unknown_hosts,
+            use_pty: self.use_pty,
+            ..ssh::SshConfig::default()
+        }
+    }
 }
 
 impl Default for ConnectorSettings {
@@ -271,6 +297,7 @@ impl Default for ConnectorSettings {
             bash: process::ProcessConfig::with_program("bash"),
             powershell: process::ProcessConfig::with_program("pwsh"),
             http: HttpSettings::default(),
+            ssh: SshSettings::default(),
         }
     }
 }
@@ -321,6 +348,7 @@ impl Connectors {
                 http,
                 ..openc2_http::Openc2HttpConfig::default()
             })?))
+            .with(Arc::new(ssh::SshConnector::new(settings.ssh.config())))
             .with(Arc::new(manual::ManualConnector::new(operator))))
     }
 }
