@@ -232,8 +232,7 @@ mod tests {
     #[test]
     fn working_directory_and_stdin_are_applied() {
         let dir = tempfile::tempdir().unwrap();
-        let mut cfg = ProcessConfig::default();
-        cfg.working_dir = Some(dir.path().to_owned());
+        let cfg = ProcessConfig { working_dir: Some(dir.path().to_owned()), ..ProcessConfig::default() };
         let mut s = spec(&cfg, "pwd; cat");
         s.stdin = Some(b"from stdin".to_vec());
         let out = block_on(run_process(s)).unwrap();
