@@ -374,13 +374,13 @@ const FIXTURE: &str = r##"{
       "on_completion": "end--00000000-0000-4000-8000-000000000111"
     },
     "if-condition--00000000-0000-4000-8000-000000000105": {
-      "type": "if-condition", "name": "Still infected?", "condition": "[ipv4-addr:value = '10.0.0.5']",
+      "type": "if-condition", "name": "Still infected?", "condition": "[__host__:value = '10.0.0.5']",
       "on_true": "while-condition--00000000-0000-4000-8000-000000000106",
       "on_false": "switch-condition--00000000-0000-4000-8000-000000000107",
       "on_completion": "end--00000000-0000-4000-8000-000000000112"
     },
     "while-condition--00000000-0000-4000-8000-000000000106": {
-      "type": "while-condition", "name": "Hunt until clean", "condition": "[x-verdict:value = 'infected']",
+      "type": "while-condition", "name": "Hunt until clean", "condition": "[__verdict__:value = 'infected']",
       "on_true": "action--00000000-0000-4000-8000-000000000108",
       "on_completion": "end--00000000-0000-4000-8000-000000000113"
     },

@@ -198,7 +198,7 @@ impl Builder {
             "if-condition",
             json!({
                 "name": format!("Is {ip} known bad? ({block})"),
-                "condition": format!("[ipv4-addr:value = '{ip}' AND x-threat-intel:score > 70]"),
+                "condition": format!("[__attacker_ip__:value = '{ip}' AND __threat_score__:value > 70]"),
             }),
         );
         self.resolve(c);
@@ -220,7 +220,7 @@ impl Builder {
             "while-condition",
             json!({
                 "name": format!("While infected hosts remain ({block})"),
-                "condition": "[x-edr:infected_hosts > 0]",
+                "condition": "[__infected_hosts__:value > 0]",
             }),
         );
         self.resolve(w);
