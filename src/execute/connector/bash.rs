@@ -2,15 +2,16 @@
 //!
 //! Variable values never pass through bash's parser: each value is put in an environment
 //! variable (`CACAO_VAR_1`, ...) and the reference is replaced by an expansion of it that fits
-//! its place in the script ([`shell::substitute_posix`]): `"${CACAO_VAR_1}"` outside quotes,
-//! `${CACAO_VAR_1}` inside double quotes, `'"${CACAO_VAR_1}"'` inside single quotes. Whatever a
-//! value holds (`'; rm -rf / #`, `$(id)`, newlines) it is one word of data.
+//! its place in the script ([`super::shell::substitute_posix`]): `"${CACAO_VAR_1}"` outside
+//! quotes, `${CACAO_VAR_1}` inside double quotes, `'"${CACAO_VAR_1}"'` inside single quotes.
+//! Whatever a value holds (`'; rm -rf / #`, `$(id)`, newlines) it is one word of data; places
+//! where no quoting is sound (here-documents, backquotes, arithmetic) are refused.
 //!
 //! The command also sees `CACAO_IDEMPOTENCY_KEY`, `CACAO_RUN_ID` and `CACAO_STEP` so that a
 //! script can make itself safe to run again after a crash (see the engine's resume rules).
 
 use super::process::{run_process, ProcessConfig, ProcessSpec};
-use super::shell::{posix_literal, substitute_posix, QuoteState};
+use super::shell::{posix_literal, substitute_posix, PosixContext};
 use super::{BoxFuture, CommandOutcome, CommandRequest, Connector, ConnectorError, RenderedCommand};
 
 /// The bash connector; its config is the interpreter, environment and working directory.
@@ -24,26 +25,38 @@ impl BashConnector {
         BashConnector { config }
     }
 
-    /// The script as it runs, and the environment that carries the values.
-    fn script(&self, request: &CommandRequest) -> (String, Vec<(String, String)>, Vec<String>) {
-        let mut env: Vec<(String, String)> = Vec::new();
-        let (script, undefined) = substitute_posix(&request.variables, &request.command, |state, name, value| {
-            let slot = match env.iter().position(|(_, v)| v == value) {
+    /// The script as it runs, the environment that carries the values, and the names used but
+    /// not defined.
+    fn script(&self, request: &CommandRequest) -> Result<Script, ConnectorError> {
+        let mut env: Vec<String> = Vec::new();
+        let sub = substitute_posix(&request.variables, &request.command, |context, _, value| {
+            let slot = match env.iter().position(|v| v == value) {
                 Some(i) => i + 1,
                 None => {
-                    env.push((name.to_owned(), value.to_owned()));
+                    env.push(value.to_owned());
                     env.len()
                 }
             };
-            match state {
-                QuoteState::Unquoted => format!("\"${{CACAO_VAR_{slot}}}\""),
-                QuoteState::Double => format!("${{CACAO_VAR_{slot}}}"),
-                QuoteState::Single => format!("'\"${{CACAO_VAR_{slot}}}\"'"),
+            match context {
+                PosixContext::Unquoted => format!("\"${{CACAO_VAR_{slot}}}\""),
+                PosixContext::Double => format!("${{CACAO_VAR_{slot}}}"),
+                PosixContext::Single => format!("'\"${{CACAO_VAR_{slot}}}\"'"),
+                PosixContext::AnsiC => format!("'\"${{CACAO_VAR_{slot}}}\"$'"),
+                // A comment runs nothing: the value itself, on one line.
+                PosixContext::Comment => value.replace('\n', " "),
             }
-        });
-        let env = env.into_iter().enumerate().map(|(i, (_, v))| (format!("CACAO_VAR_{}", i + 1), v)).collect();
-        (script, env, undefined)
+        })
+        .map_err(|e| ConnectorError::Invalid(format!("bash command: {e}")))?;
+        let env = env.into_iter().enumerate().map(|(i, v)| (format!("CACAO_VAR_{}", i + 1), v)).collect();
+        Ok(Script { text: sub.text, env, undefined: sub.undefined })
     }
+}
+
+/// A bash script with its values moved into the environment.
+struct Script {
+    text: String,
+    env: Vec<(String, String)>,
+    undefined: Vec<String>,
 }
 
 impl Connector for BashConnector {
@@ -52,13 +65,14 @@ impl Connector for BashConnector {
     }
 
     fn render(&self, request: &CommandRequest) -> Result<RenderedCommand, ConnectorError> {
-        let (text, undefined) = substitute_posix(&request.variables, &request.command, |s, _, v| posix_literal(s, v));
-        Ok(RenderedCommand { text, target: "local bash".into(), undefined })
+        let sub = substitute_posix(&request.variables, &request.command, posix_literal)
+            .map_err(|e| ConnectorError::Invalid(format!("bash command: {e}")))?;
+        Ok(RenderedCommand { text: sub.text, target: "local bash".into(), undefined: sub.undefined })
     }
 
     fn execute<'a>(&'a self, request: &'a CommandRequest) -> BoxFuture<'a, Result<CommandOutcome, ConnectorError>> {
         Box::pin(async move {
-            let (script, mut env, undefined) = self.script(request);
+            let Script { text: script, mut env, undefined } = self.script(request)?;
             if let Some(name) = undefined.first() {
                 return Err(ConnectorError::Invalid(format!("the command uses {name}, which is not defined")));
             }
@@ -79,38 +93,9 @@ impl Connector for BashConnector {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
-    use std::time::Duration;
-
+mod tests {
     use super::*;
-    use crate::execute::variables::Variables;
-
-    pub(crate) fn request(command_type: &str, command: &str, vars: &[(&str, &str)]) -> CommandRequest {
-        let mut variables = Variables::default();
-        for (k, v) in vars {
-            variables.set(k, v).unwrap();
-        }
-        CommandRequest {
-            run_id: "run-1".into(),
-            step_id: "action--1".into(),
-            step_instance: "action--1".into(),
-            command_index: 0,
-            idempotency_key: "run-1/action--1/0".into(),
-            command_type: command_type.into(),
-            command: command.into(),
-            headers: Default::default(),
-            content: None,
-            version: None,
-            target: None,
-            variables,
-            timeout: Duration::from_secs(20),
-            output_limit: 64 * 1024,
-        }
-    }
-
-    fn block_on<F: std::future::Future>(f: F) -> F::Output {
-        tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime").block_on(f)
-    }
+    use crate::execute::connector::testing::{block_on, request};
 
     const HOSTILE: &str = "x'; touch /tmp/cacao-pwned; echo \"$(id)`id`\" \\ \n$HOME *";
 
@@ -134,7 +119,7 @@ pub(crate) mod tests {
         let req = request("bash", "iptables -A INPUT -s __ip__:value -j DROP", &[("__ip__", "203.0.113.9")]);
         let r = c.render(&req).unwrap();
         assert_eq!(r.text, "iptables -A INPUT -s '203.0.113.9' -j DROP");
-        let (script, env, _) = c.script(&req);
+        let Script { text: script, env, .. } = c.script(&req).unwrap();
         assert_eq!(script, "iptables -A INPUT -s \"${CACAO_VAR_1}\" -j DROP");
         assert_eq!(env, [("CACAO_VAR_1".to_owned(), "203.0.113.9".to_owned())]);
     }

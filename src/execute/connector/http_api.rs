@@ -96,7 +96,6 @@ mod tests {
     use crate::cacao::model::{AgentTarget, AuthenticationInfo};
     use crate::execute::connector::Target;
     use crate::execute::variables::Variables;
-    use indexmap::IndexMap;
     use serde_json::{json, Value};
     use std::time::Duration;
 
@@ -104,16 +103,6 @@ mod tests {
         let definition: AgentTarget = serde_json::from_value(target).unwrap();
         let auth: Option<AuthenticationInfo> = auth.map(|a| serde_json::from_value(a).unwrap());
         CommandRequest {
-            run_id: "run-1".into(),
-            step_id: "action--1".into(),
-            step_instance: "action--1".into(),
-            command_index: 0,
-            idempotency_key: "run-1/action--1/0".into(),
-            command_type: "http-api".into(),
-            command: command.into(),
-            headers: IndexMap::new(),
-            content: None,
-            version: None,
             target: Some(Target { id: "http-api--1".into(), definition, auth }),
             variables: Variables::from_json(
                 &json!({"__ip__": {"type": "ipv4-addr", "value": "203.0.113.7"},
@@ -123,6 +112,7 @@ mod tests {
             .unwrap(),
             timeout: Duration::from_secs(5),
             output_limit: 1024,
+            ..crate::execute::connector::testing::request("http-api", command, &[])
         }
     }
 

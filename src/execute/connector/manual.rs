@@ -180,11 +180,7 @@ impl Operator for ScriptedOperator {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::execute::connector::bash::tests::request;
-
-    fn block_on<F: std::future::Future>(f: F) -> F::Output {
-        tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime").block_on(f)
-    }
+    use crate::execute::connector::testing::{block_on, request};
 
     #[test]
     fn answers_decide_the_outcome_and_the_question_shows_values() {

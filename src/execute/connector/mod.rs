@@ -29,6 +29,8 @@ pub mod powershell;
 pub mod process;
 pub mod shell;
 pub mod ssh;
+#[cfg(test)]
+pub(crate) mod testing;
 
 pub use shell::shell_quote;
 

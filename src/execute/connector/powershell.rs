@@ -90,11 +90,7 @@ impl Connector for PowershellConnector {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::execute::connector::bash::tests::request;
-
-    fn block_on<F: std::future::Future>(f: F) -> F::Output {
-        tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime").block_on(f)
-    }
+    use crate::execute::connector::testing::{block_on, request};
 
     #[test]
     fn values_become_environment_expansions() {

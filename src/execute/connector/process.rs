@@ -170,6 +170,7 @@ impl Drop for GroupKiller {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::execute::connector::testing::block_on;
 
     fn spec<'a>(cfg: &'a ProcessConfig, script: &str) -> ProcessSpec<'a> {
         ProcessSpec {
@@ -180,10 +181,6 @@ mod tests {
             timeout: Duration::from_secs(20),
             output_limit: 1024,
         }
-    }
-
-    fn block_on<F: std::future::Future>(f: F) -> F::Output {
-        tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime").block_on(f)
     }
 
     #[test]
