@@ -618,3 +618,34 @@ fn a_cancelled_run_stops_at_its_next_step() {
     assert_eq!(report.status, RunStatus::Cancelled);
     assert!(!log.exists());
 }
+
+#[test]
+fn an_unanswered_manual_step_times_out_and_takes_on_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log");
+    let doc = Pb::new(90)
+        .step("start1", json!({"on_completion": "a1"}))
+        .step(
+            "a1",
+            json!({"commands": [{"type": "manual", "command": "Call the host owner"}], "timeout": 200,
+                          "on_success": "end1", "on_failure": "a2"}),
+        )
+        .bash("a2", &[&format!("echo escalated >> {}", log.display())], "end1")
+        .step("end1", json!({}))
+        .build();
+    let op = Arc::new(ScriptedOperator::new([]));
+    let report = block_on(engine(policy(), op.clone(), None).run(request(doc))).unwrap();
+    assert_eq!(report.status, RunStatus::Succeeded, "{}", report.detail);
+    assert_eq!(read(&log), "escalated\n");
+    assert_eq!(op.asked().len(), 1, "the person was asked once");
+    let a1 = report.events.iter().find_map(|e| match e {
+        Event::StepFinished { instance, success, detail, .. } if instance == &sid("a1") => {
+            Some((*success, detail.clone()))
+        }
+        _ => None,
+    });
+    let (success, detail) = a1.unwrap();
+    assert!(!success && detail.contains("timed out after"), "{detail}");
+    assert!(report.events.iter().any(|e| matches!(e, Event::Asked { instance, .. } if instance == &sid("a1"))));
+    assert!(!report.events.iter().any(|e| matches!(e, Event::Answered { .. })));
+}

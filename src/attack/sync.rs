@@ -135,12 +135,22 @@ pub fn download(url: &str, timeout: Duration, max_bytes: u64) -> Result<Vec<u8>,
 /// The HTTP client every outgoing request of the project starts from: the TLS provider
 /// installed, the time limits and our user agent.
 pub(crate) fn http_client_builder(timeout: Duration, connect_timeout: Duration) -> reqwest::blocking::ClientBuilder {
+    install_tls_provider();
+    reqwest::blocking::Client::builder().timeout(timeout).connect_timeout(connect_timeout).user_agent(USER_AGENT)
+}
+
+/// The async twin of [`http_client_builder`] (the execution connectors): the same TLS provider
+/// and user agent; the connectors bound each request's time themselves.
+pub(crate) fn async_http_client_builder(connect_timeout: Duration) -> reqwest::ClientBuilder {
+    install_tls_provider();
+    reqwest::Client::builder().connect_timeout(connect_timeout).user_agent(USER_AGENT)
+}
+
+const USER_AGENT: &str = concat!("cacao-forge/", env!("CARGO_PKG_VERSION"));
+
+fn install_tls_provider() {
     // reqwest is built without a default TLS provider; installing one twice is harmless.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::blocking::Client::builder()
-        .timeout(timeout)
-        .connect_timeout(connect_timeout)
-        .user_agent(concat!("cacao-forge/", env!("CARGO_PKG_VERSION")))
 }
 
 /// Why a response body could not be read within its limit.

@@ -40,7 +40,7 @@ enum DurabilityArg {
 }
 
 /// The engine's settings, shared by `run` and `runs resume`.
-#[derive(Debug, Clone, Args)]
+#[derive(Debug, Clone, Default, Args)]
 pub struct EngineArgs {
     /// Policy file (JSON): approval, allowed_targets, target_concurrency, retry, limits, and
     /// `connectors` (bash/powershell program, working_dir, env). Flags below override it.
@@ -249,13 +249,6 @@ pub fn run(args: RunArgs) -> Result<Outcome> {
         let bundle = load_bundle(&args.playbook, args.playbooks.as_deref(), &args.limits.limits(), policy.max_depth)?;
         let store = if args.dry_run { None } else { Some(open_store(&args.store).await?) };
         let engine = engine(&args.engine, store)?;
-        match engine.preflight(&bundle) {
-            Ok(warnings) => warnings.iter().for_each(|w| eprintln!("warning: {w}")),
-            Err(e) => {
-                eprintln!("{e}");
-                return Ok(Outcome::Rejected);
-            }
-        }
         let request = RunRequest {
             bundle,
             variables: parse_vars(&args.vars)?,
@@ -287,10 +280,11 @@ fn print_report(report: &RunReport, dry_run: bool, json: bool) -> Result<Outcome
     if json {
         let v = serde_json::json!({
             "run_id": report.run_id, "status": report.status, "detail": report.detail,
-            "events": report.events, "not_reached": report.not_reached,
+            "events": report.events, "not_reached": report.not_reached, "warnings": report.warnings,
         });
         println!("{}", serde_json::to_string_pretty(&v)?);
     } else if dry_run {
+        report.warnings.iter().for_each(|w| eprintln!("warning: {w}"));
         println!("Dry run: nothing was executed. The commands as they would run:");
         for e in &report.events {
             match e {
@@ -325,6 +319,7 @@ fn print_report(report: &RunReport, dry_run: bool, json: bool) -> Result<Outcome
         }
         println!("Dry run {}: {}", report.status.as_str(), report.detail);
     } else {
+        report.warnings.iter().for_each(|w| eprintln!("warning: {w}"));
         println!("run {} {}: {}", report.run_id, report.status.as_str(), report.detail);
     }
     Ok(match report.status {
@@ -420,17 +415,7 @@ pub fn runs(args: RunsArgs) -> Result<Outcome> {
                 store.request_cancel(&run_id).await?;
                 // A run whose process is gone is ended here (a resume that stops at once);
                 // a live one is stopped by its own process at its next step.
-                let quiet = EngineArgs {
-                    policy: None,
-                    approve_all: false,
-                    allow_target: Vec::new(),
-                    target_concurrency: None,
-                    max_while_iterations: None,
-                    retries: None,
-                    by: None,
-                    quiet: true,
-                    json: false,
-                };
+                let quiet = EngineArgs { quiet: true, ..EngineArgs::default() };
                 match engine(&quiet, Some(store))?.resume(&run_id, &user(&None)).await {
                     Ok(report) => println!("run {run_id} {}: its process was gone, so it was ended here", report.status.as_str()),
                     Err(_) => println!("run {run_id}: cancel requested; its process stops it at the next step"),

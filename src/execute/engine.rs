@@ -86,6 +86,8 @@ pub struct RunReport {
     pub events: Vec<Event>,
     /// Steps of the workflow the walk never reached (dry runs list them for the reviewer).
     pub not_reached: Vec<String>,
+    /// What the check before the run warned of (steps whose command type has no connector).
+    pub warnings: Vec<String>,
 }
 
 /// Why a run could not start or resume.
@@ -114,6 +116,7 @@ pub type Progress = Arc<dyn Fn(&str, &Event) + Send + Sync>;
 #[derive(Clone)]
 pub struct Engine {
     inner: Arc<EngineInner>,
+    progress: Option<Progress>,
 }
 
 struct EngineInner {
@@ -123,7 +126,6 @@ struct EngineInner {
     policy: ExecutionPolicy,
     classifier: DestructiveClassifier,
     locks: TargetLocks,
-    progress: Option<Progress>,
     /// Runs asked to stop (from the store's cancel requests or [`Engine::cancel`]).
     cancelled: Mutex<HashSet<String>>,
 }
@@ -155,25 +157,16 @@ impl Engine {
                 policy,
                 classifier: DestructiveClassifier::default(),
                 locks,
-                progress: None,
                 cancelled: Mutex::new(HashSet::new()),
             }),
+            progress: None,
         }
     }
 
     /// The same engine, reporting every event to `progress`.
-    pub fn with_progress(self, progress: Progress) -> Engine {
-        let inner = Arc::try_unwrap(self.inner).unwrap_or_else(|arc| EngineInner {
-            connectors: arc.connectors.clone(),
-            operator: arc.operator.clone(),
-            store: arc.store.clone(),
-            policy: arc.policy.clone(),
-            classifier: DestructiveClassifier::default(),
-            locks: arc.locks.clone(),
-            progress: arc.progress.clone(),
-            cancelled: Mutex::new(HashSet::new()),
-        });
-        Engine { inner: Arc::new(EngineInner { progress: Some(progress), ..inner }) }
+    pub fn with_progress(mut self, progress: Progress) -> Engine {
+        self.progress = Some(progress);
+        self
     }
 
     pub fn policy(&self) -> &ExecutionPolicy {
@@ -238,7 +231,7 @@ impl Engine {
 
     /// Starts a run and drives it to its end (or to a pause: a cancelled run, a stopped process).
     pub async fn run(&self, request: RunRequest) -> Result<RunReport, EngineError> {
-        self.preflight(&request.bundle)?;
+        let warnings = self.preflight(&request.bundle)?;
         let main =
             Playbook::from_document(&request.bundle.main).map_err(|e| EngineError::Rejected(vec![e.to_string()]))?;
         let mut vars = playbook_variables(&main, &request.bundle.main).map_err(|e| EngineError::Rejected(vec![e]))?;
@@ -277,7 +270,9 @@ impl Engine {
             variables: request.variables,
         })
         .await?;
-        Ok(ctx.drive(Arc::new(main), vars).await)
+        let mut report = ctx.drive(Arc::new(main), vars).await;
+        report.warnings = warnings;
+        Ok(report)
     }
 
     /// Resumes a run whose process stopped (killed, crashed, the machine rebooted): replays its
@@ -370,7 +365,7 @@ fn process_alive(pid: i64) -> bool {
 #[derive(Debug, Default)]
 struct Replay {
     start_variables: IndexMap<String, String>,
-    steps: HashMap<String, (bool, String, IndexMap<String, String>)>,
+    steps: HashMap<String, StepEnd>,
     /// (instance, command index) -> the last record of it.
     commands: HashMap<(String, usize), CommandRecord>,
     answers: HashMap<String, Answer>,
@@ -410,7 +405,8 @@ impl Replay {
                     r.answers.insert(key.clone(), answer.clone());
                 }
                 Event::StepFinished { instance, success, detail, set, .. } => {
-                    r.steps.insert(instance.clone(), (*success, detail.clone(), set.clone()));
+                    let end = StepEnd { success: *success, detail: detail.clone(), set: set.clone() };
+                    r.steps.insert(instance.clone(), end);
                 }
                 _ => {}
             }
@@ -441,7 +437,8 @@ enum Abort {
     Fatal(String),
 }
 
-/// Where a step ends up: its success and the next step.
+/// How a step ended: its success, what it did or why it failed, the variables it set.
+#[derive(Debug, Clone)]
 struct StepEnd {
     success: bool,
     detail: String,
@@ -515,7 +512,7 @@ impl RunCtx {
     }
 
     async fn record(&self, event: Event) -> Result<(), Abort> {
-        if let Some(p) = &self.engine.inner.progress {
+        if let Some(p) = &self.engine.progress {
             p(&self.run_id, &event);
         }
         if let Some(store) = &self.store {
@@ -581,7 +578,7 @@ impl RunCtx {
         let not_reached =
             main.workflow.iter().flatten().map(|(id, _)| id.clone()).filter(|id| !visited.contains(id)).collect();
         let events = std::mem::take(&mut *self.events.lock().unwrap_or_else(|p| p.into_inner()));
-        RunReport { run_id: self.run_id.clone(), status, detail, events, not_reached }
+        RunReport { run_id: self.run_id.clone(), status, detail, events, not_reached, warnings: Vec::new() }
     }
 
     /// Follows links from `start` until the flow ends or reaches one of `stops`.
@@ -641,8 +638,12 @@ impl RunCtx {
                 self.finish_pure(instance, id, "end").await?;
                 return Ok(None);
             }
-            WorkflowStep::Action(a) => self.run_action(scope, id, a, instance).await?,
-            WorkflowStep::PlaybookAction(p) => self.run_sub_playbook(scope, id, p, instance).await?,
+            WorkflowStep::Action(a) => {
+                self.settle(scope, id, instance, self.action_body(scope, id, a, instance)).await?
+            }
+            WorkflowStep::PlaybookAction(p) => {
+                self.settle(scope, id, instance, self.sub_playbook_body(scope, p, instance)).await?
+            }
             WorkflowStep::IfCondition(s) => {
                 let value = self.decide(scope, instance, s.condition.as_deref().unwrap_or("")).await;
                 match value {
@@ -884,14 +885,22 @@ impl RunCtx {
         Ok(answer)
     }
 
-    async fn run_action(&self, scope: &Scope, id: &str, step: &ActionStep, instance: &str) -> Result<StepEnd, Abort> {
-        if let Some((success, detail, set)) = self.replay.steps.get(instance) {
-            for (k, v) in set {
+    /// A step that acts: replayed from the log when its end is recorded there (its variable
+    /// changes applied again), else `body` runs and its end is recorded.
+    async fn settle(
+        &self,
+        scope: &Scope,
+        id: &str,
+        instance: &str,
+        body: impl std::future::Future<Output = Result<StepEnd, Abort>>,
+    ) -> Result<StepEnd, Abort> {
+        if let Some(end) = self.replay.steps.get(instance) {
+            for (k, v) in &end.set {
                 scope.set(k, v).map_err(Abort::Fatal)?;
             }
-            return Ok(StepEnd { success: *success, detail: detail.clone(), set: set.clone() });
+            return Ok(end.clone());
         }
-        let end = self.action_body(scope, id, step, instance).await?;
+        let end = body.await?;
         self.record(Event::StepFinished {
             instance: instance.to_owned(),
             step_id: id.to_owned(),
@@ -1211,31 +1220,6 @@ impl RunCtx {
             rendered,
         })
         .await
-    }
-
-    async fn run_sub_playbook(
-        &self,
-        scope: &Scope,
-        id: &str,
-        step: &PlaybookActionStep,
-        instance: &str,
-    ) -> Result<StepEnd, Abort> {
-        if let Some((success, detail, set)) = self.replay.steps.get(instance) {
-            for (k, v) in set {
-                scope.set(k, v).map_err(Abort::Fatal)?;
-            }
-            return Ok(StepEnd { success: *success, detail: detail.clone(), set: set.clone() });
-        }
-        let end = self.sub_playbook_body(scope, step, instance).await?;
-        self.record(Event::StepFinished {
-            instance: instance.to_owned(),
-            step_id: id.to_owned(),
-            success: end.success,
-            detail: end.detail.clone(),
-            set: end.set.clone(),
-        })
-        .await?;
-        Ok(end)
     }
 
     async fn sub_playbook_body(

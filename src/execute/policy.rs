@@ -179,12 +179,15 @@ const DESTRUCTIVE_OPENC2_ACTIONS: &[&str] =
 /// Decides whether a command is destructive.
 #[derive(Debug)]
 pub struct DestructiveClassifier {
-    patterns: RegexSet,
+    /// All patterns at once (one pass over the command), and each alone to show what matched.
+    set: RegexSet,
+    each: Vec<regex::Regex>,
 }
 
 impl Default for DestructiveClassifier {
     fn default() -> DestructiveClassifier {
-        DestructiveClassifier { patterns: RegexSet::new(DESTRUCTIVE_PATTERNS).expect("the patterns are valid") }
+        let each = DESTRUCTIVE_PATTERNS.iter().map(|p| regex::Regex::new(p).expect("the patterns are valid")).collect();
+        DestructiveClassifier { set: RegexSet::new(DESTRUCTIVE_PATTERNS).expect("the patterns are valid"), each }
     }
 }
 
@@ -205,8 +208,8 @@ impl DestructiveClassifier {
             }
             "manual" => None,
             _ => {
-                let hit = self.patterns.matches(text).into_iter().next()?;
-                let m = regex::Regex::new(DESTRUCTIVE_PATTERNS[hit]).ok()?.find(text)?;
+                let hit = self.set.matches(text).into_iter().next()?;
+                let m = self.each[hit].find(text)?;
                 Some(format!("`{}` is destructive", m.as_str().trim()))
             }
         }

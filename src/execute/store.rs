@@ -221,10 +221,7 @@ impl Store {
             .bind(run_id.to_owned())
             .execute(&self.pool)
             .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NoSuchRun(run_id.to_owned()));
-        }
-        Ok(())
+        touched_run(&done, run_id)
     }
 
     /// The run `run_id`.
@@ -281,10 +278,7 @@ impl Store {
             .bind(run_id.to_owned())
             .execute(&self.pool)
             .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NoSuchRun(run_id.to_owned()));
-        }
-        Ok(())
+        touched_run(&done, run_id)
     }
 
     /// Of the runs not ended, those asked to stop.
@@ -352,6 +346,14 @@ impl super::connector::manual::Operator for StoreOperator {
             }
         })
     }
+}
+
+/// An update of one run: `NoSuchRun` when it touched none.
+fn touched_run(done: &sqlx::sqlite::SqliteQueryResult, run_id: &str) -> Result<(), StoreError> {
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NoSuchRun(run_id.to_owned()));
+    }
+    Ok(())
 }
 
 fn run_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<RunRecord, StoreError> {

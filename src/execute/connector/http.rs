@@ -217,22 +217,6 @@ pub fn json_string_escape(value: &str) -> String {
     quoted[1..quoted.len() - 1].to_owned()
 }
 
-/// `value` with XML's five special characters written as entities.
-pub fn xml_escape(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for c in value.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// Whether `value` is, by itself, a JSON number, `true`, `false` or `null` (what may stand in a
 /// JSON document outside a string without changing its structure).
 fn is_json_scalar(value: &str) -> bool {
@@ -679,7 +663,11 @@ pub(crate) fn substitute_body(
     let text = match body_kind(content_type, template) {
         BodyKind::Json => substitute_json(variables, template, limit, undefined)?,
         BodyKind::Form => substitute(variables, template, limit, "the body", undefined, |_, v| Ok(percent_encode(v)))?,
-        BodyKind::Xml => substitute(variables, template, limit, "the body", undefined, |_, v| Ok(xml_escape(v)))?,
+        BodyKind::Xml => substitute(variables, template, limit, "the body", undefined, |_, v| {
+            let mut out = String::with_capacity(v.len());
+            crate::workflow::render::svg::escape_xml_into(&mut out, v);
+            Ok(out)
+        })?,
         BodyKind::Raw => substitute(variables, template, limit, "the body", undefined, |_, v| Ok(v.to_owned()))?,
     };
     Ok(text.into_bytes())
@@ -1066,9 +1054,6 @@ impl fmt::Debug for HttpTransport {
 
 impl HttpTransport {
     pub(crate) fn new(config: HttpConfig) -> Result<HttpTransport, ConnectorError> {
-        // reqwest is built without a default TLS provider (as in attack::sync); installing ring
-        // twice is harmless.
-        let _ = rustls::crypto::ring::default_provider().install_default();
         let max_redirects = config.max_redirects;
         let policy = reqwest::redirect::Policy::custom(move |attempt| {
             let first = attempt.previous().first().cloned();
@@ -1080,10 +1065,7 @@ impl HttpTransport {
                 attempt.stop()
             }
         });
-        let mut builder = reqwest::Client::builder()
-            .connect_timeout(config.connect_timeout)
-            .redirect(policy)
-            .user_agent(concat!("cacao-forge/", env!("CARGO_PKG_VERSION")));
+        let mut builder = crate::attack::sync::async_http_client_builder(config.connect_timeout).redirect(policy);
         if !config.use_system_proxy {
             builder = builder.no_proxy();
         }
